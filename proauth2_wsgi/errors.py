@@ -1,0 +1,226 @@
+"""The one error family of proauth2.
+
+Every refusal the library makes is a :class:`Proauth2Error` carrying the
+OAuth ``error`` code, an optional ``error_description`` / ``error_uri``, the
+``state`` of an authorization request, and the HTTP status it maps to:
+
+- RFC 6749 §4.1.2.1 (authorization errors, delivered by redirect),
+- RFC 6749 §5.2 (token endpoint errors),
+- RFC 6750 §3.1 (bearer token errors),
+- RFC 7009 §2.2.1 (revocation) and RFC 7662 (introspection).
+
+A storage outage is :class:`StorageUnavailable`: HTTP 503 with
+``Retry-After``, never 401, so an outage never looks like a bad token.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+__all__ = [
+    "Proauth2Error",
+    "InvalidRequest",
+    "InvalidClient",
+    "InvalidGrant",
+    "UnauthorizedClient",
+    "UnsupportedGrantType",
+    "UnsupportedResponseType",
+    "UnsupportedTokenType",
+    "InvalidScope",
+    "AccessDenied",
+    "InvalidToken",
+    "InsufficientScope",
+    "InvalidRedirectUri",
+    "InvalidClientMetadata",
+    "DuplicateKey",
+    "StorageUnavailable",
+    "STATUS_BY_ERROR",
+]
+
+#: HTTP status for each error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2).
+STATUS_BY_ERROR: dict[str, int] = {
+    "invalid_request": 400,
+    "invalid_client": 401,
+    "invalid_grant": 400,
+    "unauthorized_client": 400,
+    "unsupported_grant_type": 400,
+    "unsupported_response_type": 400,
+    "unsupported_token_type": 400,
+    "invalid_scope": 400,
+    "access_denied": 403,
+    "server_error": 500,
+    "temporarily_unavailable": 503,
+    "invalid_token": 401,
+    "insufficient_scope": 403,
+    "invalid_redirect_uri": 400,
+    "invalid_client_metadata": 400,
+}
+
+# RFC 6749 §5.2: error and error_description are limited to
+# %x20-21 / %x23-5B / %x5D-7E (no double quote, no backslash), so they are
+# always safe inside a quoted-string of WWW-Authenticate.
+_SAFE_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+_UNSAFE_CHAR = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+def safe_description(text: str | None) -> str | None:
+    """Return ``text`` restricted to the RFC 6749 §5.2 charset (others become ``?``)."""
+    if text is None or _SAFE_TEXT.fullmatch(text):
+        return text
+    return _UNSAFE_CHAR.sub("?", text)
+
+
+class Proauth2Error(Exception):
+    """An OAuth 2 error: ``error`` code, description, uri, state and HTTP status.
+
+    ``Proauth2Error("invalid_grant", "code expired")`` works for any code;
+    the subclasses below only pre-fill ``error``. ``redirect_uri`` is set on
+    authorization-request errors that must be delivered back to the client by
+    redirect (RFC 6749 §4.1.2.1); it stays ``None`` for the errors that must
+    not redirect (unknown client, bad redirect_uri).
+    """
+
+    #: the default ``error`` code of a subclass
+    error_code: ClassVar[str] = "invalid_request"
+
+    def __init__(
+        self,
+        error: str | None = None,
+        error_description: str | None = None,
+        error_uri: str | None = None,
+        state: str | None = None,
+        *,
+        status_code: int | None = None,
+        redirect_uri: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.error = error or self.error_code
+        self.error_description = safe_description(error_description)
+        self.error_uri = safe_description(error_uri)
+        self.state = state
+        self.status_code = status_code or STATUS_BY_ERROR.get(self.error, 400)
+        self.redirect_uri = redirect_uri
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.error if not self.error_description else f"{self.error}: {self.error_description}")
+
+    def to_dict(self) -> dict[str, str]:
+        """The RFC 6749 §5.2 JSON body (``state`` included when set)."""
+        body = {"error": self.error}
+        if self.error_description:
+            body["error_description"] = self.error_description
+        if self.error_uri:
+            body["error_uri"] = self.error_uri
+        if self.state is not None:
+            body["state"] = self.state
+        return body
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.error!r}, {self.error_description!r})"
+
+
+class InvalidRequest(Proauth2Error):
+    """RFC 6749 §5.2: the request is missing a parameter, repeats one, or is malformed."""
+
+    error_code = "invalid_request"
+
+
+class InvalidClient(Proauth2Error):
+    """RFC 6749 §5.2: client authentication failed (unknown client, bad secret, wrong method)."""
+
+    error_code = "invalid_client"
+
+
+class InvalidGrant(Proauth2Error):
+    """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or not the client's."""
+
+    error_code = "invalid_grant"
+
+
+class UnauthorizedClient(Proauth2Error):
+    """RFC 6749 §5.2: the client may not use this grant type or response type."""
+
+    error_code = "unauthorized_client"
+
+
+class UnsupportedGrantType(Proauth2Error):
+    """RFC 6749 §5.2: the grant type is not supported by this server."""
+
+    error_code = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(Proauth2Error):
+    """RFC 6749 §4.1.2.1: the response type is not supported (only ``code`` is)."""
+
+    error_code = "unsupported_response_type"
+
+
+class UnsupportedTokenType(Proauth2Error):
+    """RFC 7009 §2.2.1: the server does not support revoking this token type."""
+
+    error_code = "unsupported_token_type"
+
+
+class InvalidScope(Proauth2Error):
+    """RFC 6749 §5.2: the scope is invalid, unknown, malformed or exceeds what is allowed."""
+
+    error_code = "invalid_scope"
+
+
+class AccessDenied(Proauth2Error):
+    """RFC 6749 §4.1.2.1: the resource owner denied the request."""
+
+    error_code = "access_denied"
+
+
+class InvalidToken(Proauth2Error):
+    """RFC 6750 §3.1: the access token is expired, revoked, malformed or invalid."""
+
+    error_code = "invalid_token"
+
+
+class InsufficientScope(Proauth2Error):
+    """RFC 6750 §3.1: the request requires higher privileges than the token carries.
+
+    ``scope`` is the space-separated scope the resource requires; it goes into
+    the ``WWW-Authenticate`` challenge.
+    """
+
+    error_code = "insufficient_scope"
+
+    def __init__(self, error_description: str | None = None, *, scope: str = "") -> None:
+        super().__init__(error_description=error_description)
+        self.scope = scope
+
+
+class InvalidRedirectUri(Proauth2Error):
+    """RFC 7591 §3.2.2: a redirect URI in a registration request is not acceptable."""
+
+    error_code = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(Proauth2Error):
+    """RFC 7591 §3.2.2: a client metadata field in a registration request is not acceptable."""
+
+    error_code = "invalid_client_metadata"
+
+
+class DuplicateKey(Proauth2Error):
+    """A DataStore refused to store a record whose key already exists."""
+
+    error_code = "invalid_request"
+
+
+class StorageUnavailable(Proauth2Error):
+    """The database cannot be reached or failed: HTTP 503 with ``Retry-After``.
+
+    The message names the host, never a password.
+    """
+
+    error_code = "temporarily_unavailable"
+
+    #: seconds a client should wait before retrying
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self, error_description: str | None = None) -> None:
+        super().__init__(error_description=error_description, headers={"Retry-After": str(self.retry_after)})

@@ -1,0 +1,120 @@
+"""The records proauth2 works with, as frozen dataclasses.
+
+None of them holds a usable secret: stores keep digests only, and the one
+object that carries a fresh client secret redacts it from its ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .scopes import format_scope
+
+#: RFC 7591 token_endpoint_auth_method values proauth2 supports
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+#: grant types proauth2 supports (no implicit, no password: RFC 9700 §2.1.2, §2.4)
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered client application (RFC 6749 §2)."""
+
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    scopes: frozenset[str]
+    default_scope: frozenset[str]
+    auth_method: str
+    created_at: int
+    secret_hash: str | None = field(default=None, repr=False)
+
+    @property
+    def is_public(self) -> bool:
+        """A public client cannot keep a secret (RFC 6749 §2.1) and authenticates with ``none``."""
+        return self.auth_method == "none"
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Client:
+        """Build a client from its DataStore record."""
+        return cls(
+            client_id=record["client_id"],
+            name=record["name"],
+            redirect_uris=tuple(record["redirect_uris"]),
+            grant_types=tuple(record["grant_types"]),
+            scopes=frozenset(record["scopes"]),
+            default_scope=frozenset(record["default_scope"]),
+            auth_method=record["auth_method"],
+            created_at=record["created_at"],
+            secret_hash=record["secret_hash"],
+        )
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """What :meth:`Proauth2.register_app` returns: the id, and the secret shown once.
+
+    Unpacks like the original's pair: ``client_id, client_secret = ...``.
+    The secret never appears in ``repr``.
+    """
+
+    client_id: str
+    client_secret: str | None = field(repr=False)
+
+    def __iter__(self) -> Iterator[str | None]:
+        return iter((self.client_id, self.client_secret))
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A validated access token: what the middleware puts in ``environ["proauth2.token"]``."""
+
+    client_id: str
+    user_id: str | None
+    scopes: frozenset[str]
+    issued_at: int
+    expires_at: int
+    grant_id: str
+
+    @property
+    def scope(self) -> str:
+        """The granted scope in its wire form."""
+        return format_scope(self.scopes)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> AccessToken:
+        """Build an access token from its DataStore record."""
+        return cls(
+            client_id=record["client_id"],
+            user_id=record["user_id"],
+            scopes=frozenset(record["scopes"]),
+            issued_at=record["issued_at"],
+            expires_at=record["expires_at"],
+            grant_id=record["grant_id"],
+        )
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated authorization request (RFC 6749 §4.1.1), ready for the consent page.
+
+    ``redirect_uri`` is where the response goes; ``redirect_uri_given`` records
+    whether the request named it, since the token request must then repeat it
+    (RFC 6749 §4.1.3).
+    """
+
+    client: Client
+    redirect_uri: str
+    redirect_uri_given: bool
+    scopes: frozenset[str]
+    state: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+    @property
+    def scope(self) -> str:
+        """The requested scope in its wire form."""
+        return format_scope(self.scopes)

@@ -1,0 +1,110 @@
+"""Provider settings: one frozen object, validated once at start-up.
+
+Defaults are the secure ones (RFC 9700, OAuth 2.1): codes live 60 s
+(RFC 6749 §4.1.2 caps them at 10 minutes), PKCE is required for every client,
+``plain`` PKCE is refused, refresh tokens rotate on every use.
+A bad value raises :class:`SettingsError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .scopes import parse_scope
+
+#: seconds an access token lives
+DEFAULT_ACCESS_TOKEN_LIFETIME = 3600
+#: seconds a refresh token lives (renewed on every rotation)
+DEFAULT_REFRESH_TOKEN_LIFETIME = 14 * 24 * 3600
+#: seconds an authorization code lives
+DEFAULT_CODE_LIFETIME = 60
+#: RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED"
+MAX_CODE_LIFETIME = 600
+
+
+class SettingsError(ValueError):
+    """A setting has a wrong value; the message starts with the setting's name."""
+
+
+def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SettingsError(f"{name}: expected a positive whole number of seconds, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}: at most {maximum} seconds, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a :class:`~proauth2_wsgi.Proauth2` provider can be told.
+
+    ``scopes`` is the server-wide scope registry (a mapping of scope to a
+    human description, or an iterable of scope names); ``default_scope`` is
+    granted when a request names none.
+    """
+
+    #: the issuer identifier (RFC 8414 §2, RFC 9207): an https URL, or http on loopback
+    issuer: str | None = None
+    access_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME
+    refresh_token_lifetime: int = DEFAULT_REFRESH_TOKEN_LIFETIME
+    code_lifetime: int = DEFAULT_CODE_LIFETIME
+    #: scope name -> description shown on consent pages
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    default_scope: frozenset[str] = frozenset()
+    #: PKCE for every client (public clients always need it, RFC 9700 §2.1.1)
+    require_pkce: bool = True
+    #: allow ``code_challenge_method=plain`` (off: RFC 9700 §2.1.1)
+    allow_plain_pkce: bool = False
+    #: issue refresh tokens with the authorization code grant
+    issue_refresh_tokens: bool = True
+    #: the time source (seconds since the epoch); tests inject their own
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        _positive_int("access_token_lifetime", self.access_token_lifetime)
+        _positive_int("refresh_token_lifetime", self.refresh_token_lifetime)
+        _positive_int("code_lifetime", self.code_lifetime, MAX_CODE_LIFETIME)
+        scopes = self.scopes
+        if not isinstance(scopes, Mapping):
+            if isinstance(scopes, str):
+                scopes = {name: name for name in parse_scope(scopes)}
+            else:
+                scopes = {name: name for name in _scope_names("scopes", scopes)}
+        _scope_names("scopes", scopes)
+        object.__setattr__(self, "scopes", dict(scopes))
+        default = self.default_scope
+        try:
+            default = parse_scope(default)
+        except Exception as exc:
+            raise SettingsError(f"default_scope: malformed {default!r}") from exc
+        unknown = default - set(scopes)
+        if unknown:
+            raise SettingsError(f"default_scope: not in scopes: {' '.join(sorted(unknown))}")
+        object.__setattr__(self, "default_scope", default)
+        for name in ("require_pkce", "allow_plain_pkce", "issue_refresh_tokens"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+        if self.issuer is not None:
+            from .uris import validate_issuer
+
+            try:
+                validate_issuer(self.issuer)
+            except ValueError as exc:
+                raise SettingsError(f"issuer: {exc}") from None
+        if not callable(self.clock):
+            raise SettingsError("clock: expected a callable returning seconds")
+
+    @property
+    def pkce_methods(self) -> tuple[str, ...]:
+        """The ``code_challenge_method`` values this server accepts."""
+        return ("S256", "plain") if self.allow_plain_pkce else ("S256",)
+
+
+def _scope_names(name: str, scopes: Iterable[str]) -> frozenset[str]:
+    try:
+        return parse_scope(list(scopes))
+    except Exception as exc:
+        raise SettingsError(f"{name}: malformed scope name in {scopes!r}") from exc

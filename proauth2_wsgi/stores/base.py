@@ -1,0 +1,133 @@
+"""The DataStore contract.
+
+It keeps the original proauth2 interface — ``__init__(database, host, port,
+user, pwd)``, ``fetch(table, **kw)``, ``store(table, **kw)``,
+``remove(table, **kw)`` — and adds what exactly-once semantics need:
+
+- ``update(table, where, values)`` is an atomic compare-and-set returning the
+  number of rows it changed, so "consume this code if unused" is one statement;
+- ``remove`` returns the number of rows removed;
+- ``atomic()`` is a transaction, so issuing tokens is all-or-nothing.
+
+The public methods check every table, field and value against
+:mod:`~proauth2_wsgi.stores.schema` and then call the ``_``-prefixed
+methods an implementation provides; no name from outside reaches SQL, and
+bad values raise :class:`~proauth2_wsgi.errors.InvalidRequest` before any
+query runs. An implementation translates its driver's errors: a duplicate
+key to :class:`~proauth2_wsgi.errors.DuplicateKey`, anything else to
+:class:`~proauth2_wsgi.errors.StorageUnavailable`.
+
+``proauth2_wsgi.testing.DataStoreContract`` is the test suite that proves
+an implementation right.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+from ..errors import InvalidRequest
+from .schema import check_fields, check_record, table_of
+
+Record = dict[str, Any]
+
+
+class DataStore(abc.ABC):
+    """Storage for clients, codes and tokens: subclass and implement the ``_`` methods."""
+
+    def __init__(
+        self,
+        database: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        user: str | None = None,
+        pwd: str | None = None,
+    ) -> None:
+        """Connect to ``database`` (the original proauth2 signature)."""
+
+    # -- the contract, checked ------------------------------------------------
+
+    def fetch(self, table: str, **where: Any) -> Record | None:
+        """The one record whose fields equal ``where``, or None."""
+        return self._fetch(table, self._where(table, where, allow_empty=False))
+
+    def fetch_all(self, table: str, **where: Any) -> list[Record]:
+        """Every record whose fields equal ``where`` (every record when empty), ordered by key."""
+        return self._fetch_all(table, self._where(table, where, allow_empty=True))
+
+    def store(self, table: str, **values: Any) -> None:
+        """Insert a whole record; raises :class:`DuplicateKey` when its key exists."""
+        self._store(table, check_record(table, values))
+
+    def update(self, table: str, where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        """Atomically set ``values`` on the records matching ``where``; returns rows changed.
+
+        ``where`` should name the old value of what ``values`` changes (for
+        example ``used=False`` when setting ``used=True``): two concurrent
+        calls then change the row once between them.
+        """
+        where = self._where(table, where, allow_empty=False)
+        values = check_fields(table, values)
+        if not values:
+            raise InvalidRequest("nothing to update")
+        if table_of(table).key in values:
+            raise InvalidRequest("a key cannot be updated")
+        return self._update(table, where, values)
+
+    def remove(self, table: str, **where: Any) -> int:
+        """Delete the records whose fields equal ``where``; returns rows removed."""
+        return self._remove(table, self._where(table, where, allow_empty=False))
+
+    def remove_expired(self, table: str, before: int, limit: int) -> int:
+        """Delete at most ``limit`` records whose ``expires_at`` is before ``before``."""
+        if "expires_at" not in table_of(table).fields:
+            raise InvalidRequest("table has no expiry")
+        check_fields(table, {"expires_at": before})
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+            raise InvalidRequest("limit must be a positive integer")
+        return self._remove_expired(table, before, limit)
+
+    @staticmethod
+    def _where(table: str, where: Mapping[str, Any], *, allow_empty: bool) -> Record:
+        checked = check_fields(table, where)
+        if not checked and not allow_empty:
+            raise InvalidRequest("a condition is required")
+        return checked
+
+    # -- what an implementation provides ------------------------------------
+
+    @abc.abstractmethod
+    def atomic(self) -> AbstractContextManager[Any]:
+        """A transaction: everything inside commits together or not at all. May nest."""
+
+    @abc.abstractmethod
+    def create_schema(self) -> None:
+        """Create the tables and indexes if missing (idempotent) and record the schema version."""
+
+    @abc.abstractmethod
+    def schema_version(self) -> int | None:
+        """The schema version recorded in the database, or None before :meth:`create_schema`."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the calling thread's connection (and idle pooled ones)."""
+
+    @abc.abstractmethod
+    def _fetch(self, table: str, where: Record) -> Record | None: ...
+
+    @abc.abstractmethod
+    def _fetch_all(self, table: str, where: Record) -> list[Record]: ...
+
+    @abc.abstractmethod
+    def _store(self, table: str, record: Record) -> None: ...
+
+    @abc.abstractmethod
+    def _update(self, table: str, where: Record, values: Record) -> int: ...
+
+    @abc.abstractmethod
+    def _remove(self, table: str, where: Record) -> int: ...
+
+    @abc.abstractmethod
+    def _remove_expired(self, table: str, before: int, limit: int) -> int: ...

@@ -1,0 +1,82 @@
+"""Redirect URI and issuer rules.
+
+- Registered redirect URIs are absolute, carry no fragment (RFC 6749 §3.1.2),
+  and use https, http on a loopback host only (RFC 8252 §7.3, RFC 9700 §2.1),
+  or a private-use scheme for native apps (RFC 8252 §7.1).
+- A request's redirect_uri matches a registered one by exact string
+  comparison (RFC 9700 §4.1.3), except the port of an ``http://127.0.0.1``
+  or ``http://[::1]`` loopback redirect, which may vary (RFC 8252 §7.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+#: longest redirect URI accepted
+MAX_URI_LENGTH = 2000
+
+_LOOPBACK_IPS = ("127.0.0.1", "[::1]")
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+_FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "about", "blob")
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """Return ``uri`` if it may be registered as a redirect URI, else raise ValueError."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
+        raise ValueError("redirect URI must be a non-empty string of at most 2000 characters")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in uri):
+        raise ValueError("redirect URI must not contain spaces or control characters")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("redirect URI is malformed") from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        raise ValueError("redirect URI must be absolute")
+    if "#" in uri:
+        raise ValueError("redirect URI must not contain a fragment")
+    if scheme in _FORBIDDEN_SCHEMES:
+        raise ValueError(f"redirect URI scheme {scheme!r} is not allowed")
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError("redirect URI must name a host")
+        if scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise ValueError("http redirect URIs are only allowed on loopback hosts; use https")
+    return uri
+
+
+def validate_issuer(issuer: str) -> str:
+    """An issuer is an https URL without query or fragment (RFC 8414 §2); http on loopback for development."""
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be an absolute https URL")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("must use https (http only on loopback)")
+    if parts.query or parts.fragment or "#" in issuer or "?" in issuer:
+        raise ValueError("must not have a query or fragment")
+    return issuer.rstrip("/") if parts.path in ("", "/") else issuer
+
+
+def _without_port(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    if parts.scheme != "http" or host not in _LOOPBACK_IPS:
+        return None
+    return parts._replace(netloc=host).geturl()
+
+
+def match_redirect_uri(requested: str, registered: Iterable[str]) -> bool:
+    """Exact match against the registered URIs, port-insensitive for loopback IPs (RFC 8252 §7.3)."""
+    registered = list(registered)
+    if requested in registered:
+        return True
+    try:
+        bare = _without_port(requested)
+        if bare is None:
+            return False
+        urlsplit(requested).port  # noqa: B018 - a malformed port never matches
+    except ValueError:
+        return False
+    return any(_without_port(uri) == bare for uri in registered)
