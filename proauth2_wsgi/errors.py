@@ -16,7 +16,7 @@ A storage outage is :class:`StorageUnavailable`: HTTP 503 with
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "Proauth2Error",
@@ -119,67 +119,80 @@ class Proauth2Error(Exception):
         return f"{type(self).__name__}({self.error!r}, {self.error_description!r})"
 
 
-class InvalidRequest(Proauth2Error):
+class _CodedError(Proauth2Error):
+    """A Proauth2Error whose ``error`` code is fixed by its class: the description comes first."""
+
+    def __init__(
+        self,
+        error_description: str | None = None,
+        error_uri: str | None = None,
+        state: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(self.error_code, error_description, error_uri, state, **options)
+
+
+class InvalidRequest(_CodedError):
     """RFC 6749 §5.2: the request is missing a parameter, repeats one, or is malformed."""
 
     error_code = "invalid_request"
 
 
-class InvalidClient(Proauth2Error):
+class InvalidClient(_CodedError):
     """RFC 6749 §5.2: client authentication failed (unknown client, bad secret, wrong method)."""
 
     error_code = "invalid_client"
 
 
-class InvalidGrant(Proauth2Error):
+class InvalidGrant(_CodedError):
     """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or not the client's."""
 
     error_code = "invalid_grant"
 
 
-class UnauthorizedClient(Proauth2Error):
+class UnauthorizedClient(_CodedError):
     """RFC 6749 §5.2: the client may not use this grant type or response type."""
 
     error_code = "unauthorized_client"
 
 
-class UnsupportedGrantType(Proauth2Error):
+class UnsupportedGrantType(_CodedError):
     """RFC 6749 §5.2: the grant type is not supported by this server."""
 
     error_code = "unsupported_grant_type"
 
 
-class UnsupportedResponseType(Proauth2Error):
+class UnsupportedResponseType(_CodedError):
     """RFC 6749 §4.1.2.1: the response type is not supported (only ``code`` is)."""
 
     error_code = "unsupported_response_type"
 
 
-class UnsupportedTokenType(Proauth2Error):
+class UnsupportedTokenType(_CodedError):
     """RFC 7009 §2.2.1: the server does not support revoking this token type."""
 
     error_code = "unsupported_token_type"
 
 
-class InvalidScope(Proauth2Error):
+class InvalidScope(_CodedError):
     """RFC 6749 §5.2: the scope is invalid, unknown, malformed or exceeds what is allowed."""
 
     error_code = "invalid_scope"
 
 
-class AccessDenied(Proauth2Error):
+class AccessDenied(_CodedError):
     """RFC 6749 §4.1.2.1: the resource owner denied the request."""
 
     error_code = "access_denied"
 
 
-class InvalidToken(Proauth2Error):
+class InvalidToken(_CodedError):
     """RFC 6750 §3.1: the access token is expired, revoked, malformed or invalid."""
 
     error_code = "invalid_token"
 
 
-class InsufficientScope(Proauth2Error):
+class InsufficientScope(_CodedError):
     """RFC 6750 §3.1: the request requires higher privileges than the token carries.
 
     ``scope`` is the space-separated scope the resource requires; it goes into
@@ -189,29 +202,29 @@ class InsufficientScope(Proauth2Error):
     error_code = "insufficient_scope"
 
     def __init__(self, error_description: str | None = None, *, scope: str = "") -> None:
-        super().__init__(error_description=error_description)
+        super().__init__(error_description)
         self.scope = scope
 
 
-class InvalidRedirectUri(Proauth2Error):
+class InvalidRedirectUri(_CodedError):
     """RFC 7591 §3.2.2: a redirect URI in a registration request is not acceptable."""
 
     error_code = "invalid_redirect_uri"
 
 
-class InvalidClientMetadata(Proauth2Error):
+class InvalidClientMetadata(_CodedError):
     """RFC 7591 §3.2.2: a client metadata field in a registration request is not acceptable."""
 
     error_code = "invalid_client_metadata"
 
 
-class DuplicateKey(Proauth2Error):
+class DuplicateKey(_CodedError):
     """A DataStore refused to store a record whose key already exists."""
 
     error_code = "invalid_request"
 
 
-class StorageUnavailable(Proauth2Error):
+class StorageUnavailable(_CodedError):
     """The database cannot be reached or failed: HTTP 503 with ``Retry-After``.
 
     The message names the host, never a password.
@@ -223,4 +236,4 @@ class StorageUnavailable(Proauth2Error):
     retry_after: ClassVar[int] = 5
 
     def __init__(self, error_description: str | None = None) -> None:
-        super().__init__(error_description=error_description, headers={"Retry-After": str(self.retry_after)})
+        super().__init__(error_description, headers={"Retry-After": str(self.retry_after)})
