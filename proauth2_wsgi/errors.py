@@ -19,23 +19,23 @@ import re
 from typing import Any, ClassVar
 
 __all__ = [
-    "Proauth2Error",
-    "InvalidRequest",
+    "STATUS_BY_ERROR",
+    "AccessDenied",
+    "DuplicateKey",
+    "InsufficientScope",
     "InvalidClient",
+    "InvalidClientMetadata",
     "InvalidGrant",
+    "InvalidRedirectUri",
+    "InvalidRequest",
+    "InvalidScope",
+    "InvalidToken",
+    "Proauth2Error",
+    "StorageUnavailable",
     "UnauthorizedClient",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
     "UnsupportedTokenType",
-    "InvalidScope",
-    "AccessDenied",
-    "InvalidToken",
-    "InsufficientScope",
-    "InvalidRedirectUri",
-    "InvalidClientMetadata",
-    "DuplicateKey",
-    "StorageUnavailable",
-    "STATUS_BY_ERROR",
 ]
 
 #: HTTP status for each error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2).

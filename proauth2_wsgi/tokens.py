@@ -43,11 +43,7 @@ def hash_secret(secret: str) -> str:
 
 def looks_like_token(value: object) -> bool:
     """True when ``value`` has the shape of a token proauth2 could have issued."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_SECRET_LENGTH
-        and _TOKEN_CHARS.fullmatch(value) is not None
-    )
+    return isinstance(value, str) and 0 < len(value) <= MAX_SECRET_LENGTH and _TOKEN_CHARS.fullmatch(value) is not None
 
 
 def secret_matches(secret: str, stored_hash: str) -> bool:

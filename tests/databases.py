@@ -34,22 +34,30 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _admin_connection(backend: str):  # noqa: ANN202 - a DB-API connection of either driver
+def _admin_connection(backend: str):
     parts = urlsplit(server_url(backend))
     if backend == "postgresql":
         import psycopg2
 
         conn = psycopg2.connect(
-            host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
-            dbname=parts.path.lstrip("/") or "postgres", connect_timeout=5,
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname=parts.path.lstrip("/") or "postgres",
+            connect_timeout=5,
         )
         conn.autocommit = True
         return conn
     import pymysql
 
     return pymysql.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username, password=parts.password or "",
-        connect_timeout=5, autocommit=True,
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username,
+        password=parts.password or "",
+        connect_timeout=5,
+        autocommit=True,
     )
 
 

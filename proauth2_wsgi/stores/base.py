@@ -35,17 +35,11 @@ Record = dict[str, Any]
 
 
 class DataStore(abc.ABC):
-    """Storage for clients, codes and tokens: subclass and implement the ``_`` methods."""
+    """Storage for clients, codes and tokens: subclass and implement the ``_`` methods.
 
-    def __init__(
-        self,
-        database: str | None = None,
-        host: str | None = None,
-        port: int | None = None,
-        user: str | None = None,
-        pwd: str | None = None,
-    ) -> None:
-        """Connect to ``database`` (the original proauth2 signature)."""
+    By convention a store connects in ``__init__(database, host, port, user,
+    pwd)``, the original proauth2 signature.
+    """
 
     # -- the contract, checked ------------------------------------------------
 

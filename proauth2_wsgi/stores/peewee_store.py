@@ -70,9 +70,7 @@ def _column(field: Field, name: str, is_key: bool) -> peewee.Field:
 def _build_models(database: peewee.Database) -> dict[str, type[peewee.Model]]:
     models: dict[str, type[peewee.Model]] = {}
     for table_name, table in SCHEMA.items():
-        attrs: dict[str, Any] = {
-            name: _column(field, name, name == table.key) for name, field in table.fields.items()
-        }
+        attrs: dict[str, Any] = {name: _column(field, name, name == table.key) for name, field in table.fields.items()}
         attrs["Meta"] = type("Meta", (), {"database": database, "table_name": f"proauth2_{table_name}"})
         models[table_name] = type(f"Proauth2_{table_name}", (peewee.Model,), attrs)
     version_meta = type("Meta", (), {"database": database, "table_name": "proauth2_schema_version"})
@@ -104,7 +102,6 @@ class PeeweeDataStore(DataStore):
         timeout: int = DEFAULT_TIMEOUT,
         create: bool = True,
     ) -> None:
-        super().__init__(database, host, port, user, pwd)
         database = database or DEFAULT_URL
         if "://" in database:
             engine, database, host, port, user, pwd = _parse_url(database)
@@ -268,7 +265,8 @@ class PeeweeDataStore(DataStore):
         model = self._models[table]
         key = getattr(model, SCHEMA[table].key)
         if self.engine == "mysql":  # MySQL refuses LIMIT inside IN (...) but has DELETE ... LIMIT
-            sql = f"DELETE FROM {model._meta.table_name} WHERE expires_at < %s LIMIT %s"
+            # the table name comes from SCHEMA, never from outside
+            sql = f"DELETE FROM {model._meta.table_name} WHERE expires_at < %s LIMIT %s"  # noqa: S608
             return self._run(lambda: int(self._db.execute_sql(sql, (before, limit)).rowcount))
         batch = model.select(key).where(model.expires_at < before).limit(limit)
         query = model.delete().where(key.in_(batch))
@@ -287,7 +285,7 @@ class PeeweeDataStore(DataStore):
         return query.where(*conditions) if conditions else query
 
     def _record(self, table: str, columns: list[str], row: tuple[Any, ...]) -> Record:
-        return self._from_db(table, dict(zip(columns, row)))
+        return self._from_db(table, dict(zip(columns, row, strict=True)))
 
     @staticmethod
     def _from_db(table: str, row: dict[str, Any]) -> Record:

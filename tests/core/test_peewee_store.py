@@ -1,0 +1,126 @@
+"""PeeweeDataStore specifics: URLs, the original parameters, outages, threads and forks."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from proauth2_wsgi import Proauth2, StorageUnavailable
+from proauth2_wsgi.stores import SCHEMA, SCHEMA_VERSION, PeeweeDataStore
+from proauth2_wsgi.testing.datastore_contract import token_record
+
+
+def test_default_is_a_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = PeeweeDataStore()
+    assert store.engine == "sqlite" and (tmp_path / "proauth2.db").exists()
+    assert store.schema_version() == SCHEMA_VERSION
+    store.close()
+
+
+def test_original_parameters_reach_the_same_database(database_url: str) -> None:
+    """``PeeweeDataStore(database, host, port, user, pwd)`` as the original DataStore took them."""
+    parts = urlsplit(database_url)
+    by_url = PeeweeDataStore(database_url)
+    by_url.store("access_tokens", **token_record(7))
+    if parts.scheme == "sqlite":
+        by_params = PeeweeDataStore(database_url.split(":///", 1)[1])
+    else:
+        by_params = PeeweeDataStore(
+            parts.path.lstrip("/"), parts.hostname, parts.port, parts.username, parts.password, engine=parts.scheme
+        )
+    try:
+        assert by_params.fetch("access_tokens", token_hash=f"{7:064x}") is not None
+    finally:
+        by_url.remove("access_tokens", token_hash=f"{7:064x}")
+        by_url.close()
+        by_params.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("postgresql://postgres:hunter2-secret@127.0.0.1:1/db", id="postgresql"),
+        pytest.param("mysql://root:hunter2-secret@127.0.0.1:1/db", id="mysql"),
+    ],
+)
+def test_unreachable_database_is_a_storage_error_naming_the_host_not_the_password(url: str) -> None:
+    with pytest.raises(StorageUnavailable) as raised:
+        PeeweeDataStore(url, timeout=2)
+    error = raised.value
+    assert (error.error, error.status_code, error.headers["Retry-After"]) == ("temporarily_unavailable", 503, "5")
+    assert "127.0.0.1:1" in str(error)
+    assert "hunter2" not in str(error) and "hunter2" not in repr(error)
+
+
+def test_an_outage_after_start_is_a_storage_error_not_an_invalid_token(tmp_path: Path) -> None:
+    """An outage must never look like a bad token (a 401 would log users out)."""
+    provider = Proauth2(PeeweeDataStore(f"sqlite:///{tmp_path}/gone.db"))
+    provider.store._db.execute_sql("DROP TABLE proauth2_access_tokens")
+    with pytest.raises(StorageUnavailable):
+        provider.authenticate_token("A" * 43)
+
+
+def test_in_memory_sqlite_is_one_database_for_every_thread() -> None:
+    store = PeeweeDataStore("sqlite:///:memory:")
+    store.store("access_tokens", **token_record(1))
+
+    def read(_: int) -> bool:
+        return store.fetch("access_tokens", token_hash=f"{1:064x}") is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(read, range(32)))
+
+
+def test_every_lookup_key_is_indexed(store: PeeweeDataStore) -> None:
+    for table_name, table in SCHEMA.items():
+        model = store._models[table_name]
+        indexed = {f.column_name for f in model._meta.sorted_fields if f.index or f.unique or f.primary_key}
+        wanted = {name for name, field in table.fields.items() if field.indexed} | {table.key}
+        assert wanted <= indexed, table_name
+        columns = {i.columns[0] for i in store._db.get_indexes(model._meta.table_name)}
+        assert {n for n, f in table.fields.items() if f.indexed} <= columns, table_name
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_opens_its_own_connections(store: PeeweeDataStore) -> None:
+    """Forking servers: the child never reuses the parent's connection; both keep working."""
+    store.store("access_tokens", **token_record(1))
+    assert store.fetch("access_tokens", token_hash=f"{1:064x}") is not None  # parent has a connection now
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            ok = store.fetch("access_tokens", token_hash=f"{1:064x}") is not None
+            store.store("access_tokens", **token_record(2))
+            os._exit(0 if ok else 1)
+        except BaseException:  # noqa: BLE001 - the child must never return into pytest
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.fetch("access_tokens", token_hash=f"{2:064x}") is not None
+    errors = []
+
+    def use(_: int) -> None:
+        try:
+            store.fetch("access_tokens", token_hash=f"{1:064x}")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=use, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_unsupported_url_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL scheme"):
+        PeeweeDataStore("oracle://scott:tiger@host/db")

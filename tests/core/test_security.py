@@ -1,0 +1,79 @@
+"""What is stored and printed: no usable secret anywhere (RFC 6749 §10.3-10.5, RFC 6819 §5.1.4.1.3)."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from proauth2_wsgi import Proauth2, Proauth2Error
+from proauth2_wsgi.pkce import s256_challenge
+from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
+from proauth2_wsgi.tokens import SECRET_BYTES, generate_secret
+
+REDIRECT_URI = "https://client.example.com/callback"
+
+
+def dump_database(store: PeeweeDataStore) -> str:
+    """Every row of every proauth2 table, raw, as the database returns it."""
+    lines = []
+    for table in SCHEMA:
+        cursor = store._db.execute_sql(f"SELECT * FROM proauth2_{table}")
+        lines.extend(repr(row) for row in cursor.fetchall())
+        cursor.close()
+    return "\n".join(lines)
+
+
+def test_database_dump_after_a_full_flow_holds_no_usable_secret(provider: Proauth2, store: PeeweeDataStore) -> None:
+    """Client secret, code, verifier, access and refresh tokens are stored only as digests."""
+    verifier = generate_secret()
+    client_id, client_secret = provider.register_app("Dumped", [REDIRECT_URI])
+    code = provider.request_authorization(
+        client_id,
+        "alice",
+        redirect_uri=REDIRECT_URI,
+        code_challenge=s256_challenge(verifier),
+        code_challenge_method="S256",
+    )["code"]
+    first = provider.request_access_token(
+        "authorization_code", client_id, client_secret, code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier
+    )
+    second = provider.request_access_token(
+        "refresh_token", client_id, client_secret, refresh_token=first["refresh_token"]
+    )
+    dump = dump_database(store)
+    assert client_id in dump  # the dump is real: public identifiers are there
+    for secret in (
+        client_secret,
+        code,
+        verifier,
+        first["access_token"],
+        first["refresh_token"],
+        second["access_token"],
+        second["refresh_token"],
+    ):
+        assert secret and secret not in dump
+
+
+def test_generated_secrets_have_256_bits_and_never_repeat() -> None:
+    assert SECRET_BYTES * 8 >= 256
+    values = {generate_secret() for _ in range(1000)}
+    assert len(values) == 1000
+    assert all(len(value) >= 43 for value in values)
+
+
+def test_reprs_never_show_secrets(provider: Proauth2) -> None:
+    """Nothing holding a secret prints it (as oauthlib's redacted request)."""
+    credentials = provider.register_app("Repr", [REDIRECT_URI])
+    client = provider.get_client(credentials.client_id)
+    assert credentials.client_secret not in repr(credentials)
+    assert client is not None and client.secret_hash not in repr(client)
+
+
+def test_client_secret_is_checked_in_constant_time_against_its_digest(provider: Proauth2) -> None:
+    client_id, client_secret = provider.register_app("Auth", [REDIRECT_URI])
+    assert provider.authenticate_client(client_id, client_secret).client_id == client_id
+    for wrong in (client_secret[:-1], client_secret + "x", secrets.token_urlsafe(32), "", None, "x" * 100_000):
+        with pytest.raises(Proauth2Error) as raised:
+            provider.authenticate_client(client_id, wrong)
+        assert (raised.value.error, raised.value.status_code) == ("invalid_client", 401)
