@@ -7,6 +7,7 @@ from .errors import InsufficientScope as InsufficientScope
 from .errors import InvalidToken as InvalidToken
 from .errors import Proauth2Error as Proauth2Error
 from .errors import StorageUnavailable as StorageUnavailable
+from .middleware import BearerTokenMiddleware as BearerTokenMiddleware
 from .models import AccessToken as AccessToken
 from .models import AuthorizationRequest as AuthorizationRequest
 from .models import Client as Client
