@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 #: longest redirect URI accepted
 MAX_URI_LENGTH = 2000
 
-_LOOPBACK_IPS = ("127.0.0.1", "[::1]")
+# An http redirect on a loopback IP literal, split around its optional port
+# (RFC 8252 §7.3). Only these exact spellings: not "localhost" (RFC 8252 §8.3),
+# not https, not another case of the scheme.
+_LOOPBACK_REDIRECT = re.compile(r"(http://(?:127\.0\.0\.1|\[::1\]))(?::[0-9]{1,5})?([/?].*)?", re.DOTALL)
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 _FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "about", "blob")
 
@@ -60,23 +64,19 @@ def validate_issuer(issuer: str) -> str:
 
 
 def _without_port(uri: str) -> str | None:
-    parts = urlsplit(uri)
-    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
-    if parts.scheme != "http" or host not in _LOOPBACK_IPS:
-        return None
-    return parts._replace(netloc=host).geturl()
+    """``uri`` with its port removed if it is an http loopback-IP redirect, else None."""
+    match = _LOOPBACK_REDIRECT.fullmatch(uri)
+    return None if match is None else match.group(1) + (match.group(2) or "")
 
 
 def match_redirect_uri(requested: str, registered: Iterable[str]) -> bool:
-    """Exact match against the registered URIs, port-insensitive for loopback IPs (RFC 8252 §7.3)."""
+    """Exact match against the registered URIs, port-insensitive for loopback IPs (RFC 8252 §7.3).
+
+    Apart from the port, a loopback redirect must still equal a registered
+    one character for character.
+    """
     registered = list(registered)
     if requested in registered:
         return True
-    try:
-        bare = _without_port(requested)
-        if bare is None:
-            return False
-        urlsplit(requested).port  # noqa: B018 - a malformed port never matches
-    except ValueError:
-        return False
-    return any(_without_port(uri) == bare for uri in registered)
+    bare = _without_port(requested)
+    return bare is not None and any(_without_port(uri) == bare for uri in registered)
