@@ -1,0 +1,136 @@
+"""The authorization-request helper: what the host app calls around its consent page.
+
+proauth2 never renders a login or consent page. The host app:
+
+1. calls :func:`parse_authorization_request` with the query parameters of
+   ``GET /authorize`` before it shows anything. It validates client,
+   redirect_uri, response_type, scope, state and PKCE (RFC 6749 §4.1.1,
+   RFC 7636 §4.3) and raises :class:`~proauth2_wsgi.errors.Proauth2Error`
+   on failure: with ``redirect_uri`` set the error goes back to the client
+   (:func:`error_redirect`); with ``redirect_uri`` None (unknown client,
+   unregistered redirect URI) it must be shown to the user, never
+   redirected (RFC 6749 §4.1.2.1; :func:`error_page`);
+2. logs the user in and asks for consent;
+3. redirects to :func:`authorization_redirect` (``code``, ``state``, ``iss``:
+   RFC 6749 §4.1.2, RFC 9207) or :func:`denial_redirect` (``access_denied``).
+
+Redirects keep the registered URI's own query, add the response parameters
+form-urlencoded (RFC 6749 §4.1.2, Appendix B) and never carry a fragment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from werkzeug.wrappers import Response
+
+from ..errors import AccessDenied, InvalidRequest, Proauth2Error
+from ..responses import NO_STORE
+
+if TYPE_CHECKING:
+    from ..models import AuthorizationRequest
+    from ..provider import Proauth2
+
+#: the authorization request parameters (RFC 6749 §4.1.1, RFC 7636 §4.3)
+PARAMETERS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+#: parameters that decide where a response may go: repeated, the error is shown, not redirected
+_REDIRECT_DECIDING = ("client_id", "redirect_uri")
+
+_ERROR_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Authorization error</title></head>
+<body>
+<h1>The authorization request was refused</h1>
+<p><code>{error}</code></p>
+<p>{description}</p>
+</body>
+</html>
+"""
+_ERROR_PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": "default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def parse_authorization_request(provider: Proauth2, args: Mapping[str, Any]) -> AuthorizationRequest:
+    """Validate the query of an authorization request (RFC 6749 §4.1.1) before consent.
+
+    ``args`` is a werkzeug ``MultiDict`` (``request.args``), any mapping with
+    ``getlist`` (Django's ``QueryDict``), a ``parse_qs`` result, or a plain
+    mapping of strings. Empty parameters count as omitted (RFC 6749 §3.1); a
+    repeated one is ``invalid_request``, shown when it is ``client_id`` or
+    ``redirect_uri``, redirected otherwise.
+    """
+    values = {name: _values(args, name) for name in PARAMETERS}
+    params = {name: found[0] if len(found) == 1 else None for name, found in values.items()}
+    repeated = [name for name, found in values.items() if len(found) > 1]
+    if any(name in _REDIRECT_DECIDING for name in repeated):
+        raise InvalidRequest("client_id or redirect_uri is repeated", status_code=400)
+    if repeated:
+        _, target = provider.check_client_redirect(params["client_id"], params["redirect_uri"])
+        raise InvalidRequest(f"{repeated[0]} is repeated", state=params["state"], redirect_uri=target)
+    return provider.validate_authorization_request(**params)
+
+
+def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, user_id: str | int) -> str:
+    """Issue the code for the approving user; the URL to redirect to (``code``, ``state``, ``iss``)."""
+    return add_query(request.redirect_uri, provider.authorization_response(request, user_id))
+
+
+def denial_redirect(provider: Proauth2, request: AuthorizationRequest) -> str:
+    """The URL telling the client the user said no (RFC 6749 §4.1.2.1 ``access_denied``)."""
+    denied = AccessDenied("the user denied the request", state=request.state, redirect_uri=request.redirect_uri)
+    return error_redirect(provider, denied)
+
+
+def error_redirect(provider: Proauth2, error: Proauth2Error) -> str:
+    """The URL delivering a redirectable error to the client (RFC 6749 §4.1.2.1, RFC 9207 ``iss``).
+
+    Raises ValueError for an error without ``redirect_uri``: show it with :func:`error_page`.
+    """
+    if error.redirect_uri is None:
+        raise ValueError("this error must be shown to the user, not redirected: use error_page()")
+    params = error.to_dict()
+    if provider.settings.issuer:
+        params["iss"] = provider.settings.issuer
+    return add_query(error.redirect_uri, params)
+
+
+def error_page(error: Proauth2Error) -> Response:
+    """An HTML page for an error that must not be redirected (RFC 6749 §4.1.2.1), text escaped."""
+    body = _ERROR_PAGE.format(error=escape(error.error), description=escape(error.error_description or ""))
+    return Response(
+        body, status=error.status_code, mimetype="text/html", headers={**_ERROR_PAGE_HEADERS, **error.headers}
+    )
+
+
+def add_query(uri: str, params: Mapping[str, str]) -> str:
+    """``uri`` with ``params`` form-urlencoded after its own query; any fragment dropped (RFC 6749 §3.1.2)."""
+    parts = urlsplit(uri)
+    query = urlencode(params)
+    if parts.query:
+        query = f"{parts.query}&{query}"
+    return urlunsplit(parts._replace(query=query, fragment=""))
+
+
+def _values(args: Mapping[str, Any], name: str) -> list[str]:
+    """Every non-empty value of ``name`` in ``args``, whatever shape ``args`` has."""
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None:
+        found = getlist(name)
+    else:
+        value = args.get(name)
+        found = [] if value is None else [value] if isinstance(value, str) else list(value)
+    return [value for value in found if isinstance(value, str) and value]
