@@ -83,7 +83,8 @@ def extract_token(environ: WSGIEnvironment, *, allow_form: bool = False, allow_q
     token: the result is None. The form body is read only when
     ``allow_form`` is on, for a non-GET ``application/x-www-form-urlencoded``
     request; ``wsgi.input`` is then replaced by a buffer so the application
-    can still read the body.
+    can still read the body (or, when a werkzeug request in the environ has
+    parsed the form already, that form is used).
     """
     found = []
     header = environ.get("HTTP_AUTHORIZATION")
@@ -125,9 +126,9 @@ def _form_token(environ: WSGIEnvironment) -> str | None:
     if content_type.partition(";")[0].strip().lower() != _FORM_TYPE:
         return None
     request = environ.get("werkzeug.request")
-    if request is not None:  # a framework already wraps this environ: read through it, once
+    if request is not None and "form" in vars(request):  # a werkzeug app already parsed the body
         return _parameter(request.form.items(multi=True))
-    body = get_input_stream(environ, max_content_length=MAX_FORM_BODY).read(MAX_FORM_BODY + 1)
+    body = get_input_stream(environ).read(MAX_FORM_BODY + 1)
     if len(body) > MAX_FORM_BODY:
         raise InvalidRequest("the form body is too large to carry an access token")
     environ["wsgi.input"] = io.BytesIO(body)
