@@ -1,0 +1,151 @@
+"""The ``PROAUTH2_*`` configuration keys: their defaults, and their validation at start-up.
+
+Every :class:`~proauth2_wsgi.Settings` field is a key (``code_lifetime`` is
+``PROAUTH2_CODE_LIFETIME``), with the settings' own (secure) default; the keys
+below are the extension's own. Values may come from the environment
+(``app.config.from_prefixed_env()`` parses JSON, so numbers and booleans
+arrive typed); a number or boolean that arrives as a plain string
+(``"3600"``, ``"false"``) is accepted too. A wrong value raises
+:class:`~proauth2_wsgi.SettingsError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from proauth2_wsgi import DataStore, Settings, SettingsError
+
+#: prefix of every configuration key
+PREFIX = "PROAUTH2_"
+
+#: the extension's own keys and their defaults
+EXTENSION_DEFAULTS: dict[str, Any] = {
+    #: a database URL or a DataStore; None means ``sqlite:///<instance_path>/proauth2.db``
+    "PROAUTH2_DATABASE_URL": None,
+    #: create missing tables at start-up (off: run ``flask proauth2 init-db`` once instead)
+    "PROAUTH2_CREATE_SCHEMA": True,
+    #: mount the dynamic client registration endpoint (RFC 7591); off by default
+    "PROAUTH2_REGISTRATION": False,
+    #: the bearer token registration requests must present (RFC 7591 §3); None lets anyone register
+    "PROAUTH2_INITIAL_ACCESS_TOKEN": None,
+    #: where the token, revocation, introspection and registration endpoints are mounted
+    "PROAUTH2_URL_PREFIX": "/oauth",
+    #: the ``realm`` of ``WWW-Authenticate: Bearer`` challenges (RFC 6750 §3)
+    "PROAUTH2_REALM": "api",
+    #: the URL of the app's own authorization view (absolute, or a path below the issuer), for the metadata
+    "PROAUTH2_AUTHORIZATION_ENDPOINT": None,
+}
+
+_SETTINGS_FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
+
+
+def _settings_default(field: dataclasses.Field[Any]) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
+
+
+def _key(name: str) -> str:
+    return PREFIX + name.upper()
+
+
+def set_defaults(config: dict[str, Any]) -> None:
+    """``config.setdefault`` every ``PROAUTH2_*`` key."""
+    for name, field in _SETTINGS_FIELDS.items():
+        config.setdefault(_key(name), _settings_default(field))
+    for key, value in EXTENSION_DEFAULTS.items():
+        config.setdefault(key, value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The validated ``PROAUTH2_*`` configuration of one app."""
+
+    settings: Settings
+    database: DataStore | str
+    create_schema: bool
+    registration: bool
+    initial_access_token: str | None
+    url_prefix: str
+    realm: str
+    authorization_endpoint: str | None
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """Turn a string from the environment into the default's type (int or bool); others pass."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    text = value.strip().lower()
+    if isinstance(default, bool):
+        return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text, value)
+    if isinstance(default, int) and text.isdigit():
+        return int(text)
+    return value
+
+
+def _check(key: str, ok: bool, expected: str, value: Any) -> None:
+    if not ok:
+        raise SettingsError(f"{key}: expected {expected}, got {value!r}")
+
+
+def load(config: Mapping[str, Any], instance_path: str) -> Config:
+    """Validate the ``PROAUTH2_*`` keys of ``config`` into a :class:`Config`."""
+    options = {name: _coerce(config[_key(name)], _settings_default(field)) for name, field in _SETTINGS_FIELDS.items()}
+    try:
+        settings = Settings(**options)
+    except SettingsError as exc:
+        # Settings names the field first ("code_lifetime: ..."); name the config key instead.
+        name, _, reason = str(exc).partition(": ")
+        raise SettingsError(f"{_key(name)}: {reason}") from exc
+
+    own = {key: _coerce(config[key], default) for key, default in EXTENSION_DEFAULTS.items()}
+    database = own["PROAUTH2_DATABASE_URL"]
+    if database is None:
+        os.makedirs(instance_path, exist_ok=True)
+        database = "sqlite:///" + os.path.join(instance_path, "proauth2.db")
+    _check(
+        "PROAUTH2_DATABASE_URL",
+        isinstance(database, DataStore) or (isinstance(database, str) and "://" in database),
+        "a database URL such as sqlite:///proauth2.db, or a DataStore",
+        database,
+    )
+    for key in ("PROAUTH2_CREATE_SCHEMA", "PROAUTH2_REGISTRATION"):
+        _check(key, isinstance(own[key], bool), "True or False", own[key])
+    token = own["PROAUTH2_INITIAL_ACCESS_TOKEN"]
+    _check("PROAUTH2_INITIAL_ACCESS_TOKEN", token is None or (isinstance(token, str) and token), "a string", token)
+    if token is not None and not own["PROAUTH2_REGISTRATION"]:
+        raise SettingsError("PROAUTH2_INITIAL_ACCESS_TOKEN: set, but PROAUTH2_REGISTRATION is off")
+    prefix = own["PROAUTH2_URL_PREFIX"]
+    _check(
+        "PROAUTH2_URL_PREFIX",
+        isinstance(prefix, str) and (prefix == "" or (prefix.startswith("/") and not prefix.endswith("/"))),
+        'a path such as "/oauth" (no trailing slash), or ""',
+        prefix,
+    )
+    realm = own["PROAUTH2_REALM"]
+    _check(
+        "PROAUTH2_REALM",
+        isinstance(realm, str) and realm.isprintable() and realm and '"' not in realm and "\\" not in realm,
+        "printable text without quotes or backslashes",
+        realm,
+    )
+    authorize = own["PROAUTH2_AUTHORIZATION_ENDPOINT"]
+    _check(
+        "PROAUTH2_AUTHORIZATION_ENDPOINT",
+        authorize is None or (isinstance(authorize, str) and (authorize.startswith("/") or "://" in authorize)),
+        'a URL, or a path such as "/authorize"',
+        authorize,
+    )
+    return Config(
+        settings=settings,
+        database=database,
+        create_schema=own["PROAUTH2_CREATE_SCHEMA"],
+        registration=own["PROAUTH2_REGISTRATION"],
+        initial_access_token=token,
+        url_prefix=prefix,
+        realm=realm,
+        authorization_endpoint=authorize,
+    )

@@ -1,0 +1,67 @@
+"""The ``proauth2`` blueprint: the routes of an :class:`~proauth2_wsgi.endpoints.AuthorizationServer`, in Flask.
+
+Each route hands the request's environ to the server's WSGI app for that
+path and returns its answer, so a Flask app and a bare WSGI deployment
+behave the same (a wrong method included: the endpoint's JSON 405). Routes,
+with ``PROAUTH2_URL_PREFIX`` (default ``/oauth``) as ``<prefix>``:
+
+- ``proauth2.token``         ``<prefix>/token``        (RFC 6749 §3.2)
+- ``proauth2.revocation``    ``<prefix>/revoke``       (RFC 7009)
+- ``proauth2.introspection`` ``<prefix>/introspect``   (RFC 7662)
+- ``proauth2.registration``  ``<prefix>/register``     (RFC 7591, when ``PROAUTH2_REGISTRATION`` is on)
+- ``proauth2.metadata``      ``/.well-known/oauth-authorization-server`` (RFC 8414 §3, when
+  ``PROAUTH2_ISSUER`` is set: the document must name its issuer; the endpoint
+  URLs in it are the issuer followed by their path, never the request's ``Host``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, request
+
+from proauth2_wsgi.endpoints import (
+    AuthorizationServer,
+    IntrospectionEndpoint,
+    MetadataEndpoint,
+    RegistrationEndpoint,
+    RevocationEndpoint,
+    TokenEndpoint,
+)
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+#: the blueprint's endpoint name for each kind of endpoint
+ENDPOINT_NAMES: dict[type, str] = {
+    TokenEndpoint: "token",
+    RevocationEndpoint: "revocation",
+    IntrospectionEndpoint: "introspection",
+    RegistrationEndpoint: "registration",
+    MetadataEndpoint: "metadata",
+}
+
+# Every method reaches the endpoint, which answers the wrong ones itself.
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _wsgi_view(endpoint: WSGIApplication) -> Callable[[], Response]:
+    def view() -> Response:
+        return Response.from_app(endpoint, request.environ)
+
+    return view
+
+
+def create_blueprint(server: AuthorizationServer) -> Blueprint:
+    """A blueprint mounting every route of one app's ``server``."""
+    blueprint = Blueprint("proauth2", __name__)
+    for path, endpoint in server.routes.items():
+        blueprint.add_url_rule(
+            path,
+            ENDPOINT_NAMES[type(endpoint)],
+            _wsgi_view(endpoint),
+            methods=_METHODS,
+            provide_automatic_options=False,
+        )
+    return blueprint
