@@ -112,9 +112,10 @@ class PeeweeDataStore(DataStore):
         self.location = database if engine == "sqlite" else f"{host or 'localhost'}:{port or 'default port'}/{database}"
         self._memory = engine == "sqlite" and database in (":memory:", "")
         self._lock: threading.RLock | None = threading.RLock() if self._memory else None
-        self._db = _open_database(engine, database, host, port, user, pwd, max_connections, timeout, self._memory)
+        # Any: the fork hook reaches into peewee's (untyped) connection state and pool.
+        self._db: Any = _open_database(engine, database, host, port, user, pwd, max_connections, timeout, self._memory)
         self._pooled = isinstance(self._db, pool.PooledDatabase)
-        self._models = _build_models(self._db)
+        self._models: dict[str, Any] = _build_models(self._db)
         self._fetch_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._pid = os.getpid()
         if hasattr(os, "register_at_fork"):
@@ -240,7 +241,8 @@ class PeeweeDataStore(DataStore):
         query = self._select(table, where).order_by(getattr(model, SCHEMA[table].key))
 
         def fetch_all() -> list[Record]:
-            return [self._from_db(table, row) for row in query.dicts()]
+            rows: list[dict[str, Any]] = list(query.dicts())  # type: ignore[arg-type]
+            return [self._from_db(table, row) for row in rows]
 
         return self._run(fetch_all)
 

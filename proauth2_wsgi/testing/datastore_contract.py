@@ -41,6 +41,13 @@ def token_record(n: int = 0, **overrides: Any) -> dict[str, Any]:
     return record
 
 
+def fetch_key(store: DataStore, n: int) -> dict[str, Any]:
+    """The ``access_tokens`` record built by ``token_record(n)``, which must exist."""
+    record = store.fetch("access_tokens", token_hash=f"{n:064x}")
+    assert record is not None, f"record {n} is missing"
+    return record
+
+
 class DataStoreContract:
     """Subclass with a ``store`` fixture yielding an empty DataStore; every test here must pass."""
 
@@ -59,7 +66,8 @@ class DataStoreContract:
 
     def test_fetch_by_several_fields(self, store: DataStore) -> None:
         store.store("access_tokens", **token_record(1))
-        assert store.fetch("access_tokens", client_id="client-1", revoked=False)["token_hash"] == f"{1:064x}"
+        found = store.fetch("access_tokens", client_id="client-1", revoked=False)
+        assert found is not None and found["token_hash"] == f"{1:064x}"
         assert store.fetch("access_tokens", client_id="client-1", revoked=True) is None
 
     def test_fetch_all_orders_by_key(self, store: DataStore) -> None:
@@ -77,14 +85,14 @@ class DataStoreContract:
         store.store("access_tokens", **token_record(1))
         with pytest.raises(DuplicateKey):
             store.store("access_tokens", **token_record(1, user_id="mallory"))
-        assert store.fetch("access_tokens", token_hash=f"{1:064x}")["user_id"] == "alice"
+        assert fetch_key(store, 1)["user_id"] == "alice"
 
     def test_update_is_compare_and_set(self, store: DataStore) -> None:
         store.store("access_tokens", **token_record(1))
         where = {"token_hash": f"{1:064x}", "revoked": False}
         assert store.update("access_tokens", where, {"revoked": True}) == 1
         assert store.update("access_tokens", where, {"revoked": True}) == 0
-        assert store.fetch("access_tokens", token_hash=f"{1:064x}")["revoked"] is True
+        assert fetch_key(store, 1)["revoked"] is True
 
     def test_update_counts_every_matching_row(self, store: DataStore) -> None:
         for n in range(3):
@@ -127,7 +135,7 @@ class DataStoreContract:
             store.update("access_tokens", {"token_hash": f"{1:064x}"}, {"revoked": True})
             store.store("access_tokens", **token_record(2))
             raise RuntimeError("abort")
-        assert store.fetch("access_tokens", token_hash=f"{1:064x}")["revoked"] is False
+        assert fetch_key(store, 1)["revoked"] is False
         assert store.fetch("access_tokens", token_hash=f"{2:064x}") is None
 
     def test_duplicate_inside_atomic_rolls_back_the_block(self, store: DataStore) -> None:
