@@ -18,8 +18,10 @@ from .errors import InvalidGrant, InvalidRequest
 METHODS = ("S256", "plain")
 
 # RFC 7636 §4.1: code-verifier = 43*128unreserved; §4.2 the S256 challenge is
-# 43 base64url characters, a plain one follows the verifier grammar.
+# 43 base64url characters (a longer one could never match), a plain one
+# follows the verifier grammar.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 def s256_challenge(verifier: str) -> str:
@@ -32,7 +34,8 @@ def validate_challenge(challenge: str, method: str, allowed_methods: tuple[str, 
     """Check an authorization request's ``code_challenge`` and method (RFC 7636 §4.3, §4.4.1)."""
     if method not in allowed_methods:
         raise InvalidRequest("transform algorithm not supported")
-    if not _VERIFIER.fullmatch(challenge):
+    grammar = _S256_CHALLENGE if method == "S256" else _VERIFIER
+    if not isinstance(challenge, str) or not grammar.fullmatch(challenge):
         raise InvalidRequest("code_challenge is malformed")
 
 

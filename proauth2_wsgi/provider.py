@@ -17,13 +17,13 @@ from typing import Any
 from . import pkce, uris
 from .client_auth import METHODS
 from .errors import (
+    InsufficientScope,
     InvalidClient,
     InvalidClientMetadata,
     InvalidRedirectUri,
     InvalidRequest,
     InvalidScope,
     InvalidToken,
-    InsufficientScope,
     Proauth2Error,
     UnauthorizedClient,
     UnsupportedGrantType,
@@ -152,7 +152,9 @@ class Proauth2:
                 self.store.remove(table, client_id=client_id)
             return self.store.remove("clients", client_id=client_id) > 0
 
-    def authenticate_client(self, client_id: str | None, client_secret: str | None, method: str | None = None) -> Client:
+    def authenticate_client(
+        self, client_id: str | None, client_secret: str | None, method: str | None = None
+    ) -> Client:
         """The client these credentials authenticate, or :class:`InvalidClient` (RFC 6749 §2.3).
 
         ``method`` is how the credentials were presented (as the token
@@ -239,7 +241,9 @@ class Proauth2:
             method = None
             if code_challenge is not None:
                 method = code_challenge_method or "plain"
-                pkce.validate_challenge(code_challenge, method, self.settings.pkce_methods)
+                # RFC 9700 §2.1.1: public clients must use S256, whatever plain allowances
+                allowed = ("S256",) if client.is_public else self.settings.pkce_methods
+                pkce.validate_challenge(code_challenge, method, allowed)
             elif code_challenge_method is not None:
                 raise InvalidRequest("code_challenge_method without code_challenge")
             elif client.is_public or self.settings.require_pkce:
@@ -470,12 +474,16 @@ class Proauth2:
     # -- maintenance --------------------------------------------------------------
 
     def purge_expired(self, batch_size: int = PURGE_BATCH_SIZE) -> int:
-        """Delete expired codes and tokens in batches of ``batch_size``; returns rows deleted."""
-        now = self.now()
+        """Delete expired codes and tokens in batches of ``batch_size``; returns rows deleted.
+
+        A row is expired once ``expires_at <= now`` (as everywhere else here),
+        so the store is asked for rows before ``now + 1``.
+        """
+        cutoff = self.now() + 1
         total = 0
         for table in _EXPIRING_TABLES:
             while True:
-                removed = self.store.remove_expired(table, now, batch_size)
+                removed = self.store.remove_expired(table, cutoff, batch_size)
                 total += removed
                 if removed < batch_size:
                     break

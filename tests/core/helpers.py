@@ -81,7 +81,9 @@ def obtain_tokens(provider: Proauth2, client: ClientCredentials, **authorize_opt
     return exchange(provider, client, authorize(provider, client, redirect_uri=redirect_uri, **authorize_options))
 
 
-def refresh(provider: Proauth2, client: ClientCredentials, refresh_token: str, scope: str | None = None) -> dict[str, Any]:
+def refresh(
+    provider: Proauth2, client: ClientCredentials, refresh_token: str, scope: str | None = None
+) -> dict[str, Any]:
     """A refresh token request (RFC 6749 §6)."""
     return provider.request_access_token(
         "refresh_token", client.client_id, client.client_secret, refresh_token=refresh_token, scope=scope

@@ -246,7 +246,9 @@ def test_client_without_refresh_grant_gets_no_refresh_token(provider: Proauth2) 
     assert "access_token" in response and "refresh_token" not in response
 
 
-def test_list_and_delete_clients(provider: Proauth2, confidential: ClientCredentials, public: ClientCredentials) -> None:
+def test_list_and_delete_clients(
+    provider: Proauth2, confidential: ClientCredentials, public: ClientCredentials
+) -> None:
     """Deleting a client removes it with its codes and tokens; deleting twice reports False."""
     assert sorted(c.client_id for c in provider.list_clients()) == sorted([confidential.client_id, public.client_id])
     tokens = obtain_tokens(provider, confidential)
