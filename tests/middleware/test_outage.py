@@ -1,0 +1,48 @@
+"""A storage outage is 503 with Retry-After, never 401: an outage must not log users out."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2
+from tests.middleware.conftest import bearer, echo_app
+
+TOKEN = "A" * 43
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def down_provider(request: pytest.FixtureRequest) -> Iterator[Proauth2]:
+    """A provider whose database server is not there (nothing listens on the port)."""
+    url = f"{request.param}://proauth2:s3cret-password@127.0.0.1:{closed_port()}/proauth2"
+    store = PeeweeDataStore(url, create=False, timeout=1)
+    yield Proauth2(store)
+    store.close()
+
+
+@pytest.mark.parametrize("options", [pytest.param({}, id="required"), pytest.param({"optional": True}, id="optional")])
+def test_outage_is_503_with_retry_after(down_provider: Proauth2, options: dict[str, Any]) -> None:
+    response = Client(BearerTokenMiddleware(echo_app, down_provider, **options)).get("/", headers=bearer(TOKEN))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "WWW-Authenticate" not in response.headers
+    assert response.json["error"] == "temporarily_unavailable"
+    text = response.get_data(as_text=True)
+    assert "s3cret" not in text
+    assert TOKEN not in text
+
+
+def test_outage_does_not_touch_public_paths_or_tokenless_requests(down_provider: Proauth2) -> None:
+    client = Client(BearerTokenMiddleware(echo_app, down_provider, public_paths=["/health"]))
+    assert client.get("/health").status_code == 200
+    assert client.get("/").status_code == 401  # no token: nothing to look up

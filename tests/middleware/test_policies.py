@@ -1,0 +1,98 @@
+"""Declared protection: secure by default, longest-prefix rules with scopes, public paths, optional mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from proauth2_wsgi import BearerTokenMiddleware, Proauth2
+from tests.middleware.conftest import Tokens, bearer, echo_app
+
+RULES = [("/api", "profile"), ("/api/admin", "admin"), ("/", "email")]
+
+
+def middleware(provider: Proauth2, **options: Any) -> BearerTokenMiddleware:
+    return BearerTokenMiddleware(echo_app, provider, **options)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("/api", frozenset({"profile"}), id="exact"),
+        pytest.param("/api/things", frozenset({"profile"}), id="below"),
+        pytest.param("/api/admin/x", frozenset({"admin"}), id="longest-prefix-wins"),
+        pytest.param("/apix", frozenset({"email"}), id="whole-segments-only"),
+        pytest.param("/health", None, id="public"),
+        pytest.param("/health/live", None, id="public-below"),
+        pytest.param("/health/../api/admin", frozenset({"admin"}), id="dot-segments-resolved"),
+        pytest.param("//api//admin/", frozenset({"admin"}), id="empty-segments-resolved"),
+        pytest.param("/docs", None, id="public-docs"),
+        pytest.param("/docs/private/page", frozenset({"admin"}), id="rule-inside-public-path"),
+        pytest.param("", frozenset({"email"}), id="empty-path"),
+    ],
+)
+def test_policy_longest_prefix_wins(provider: Proauth2, path: str, expected: frozenset[str] | None) -> None:
+    wrapped = middleware(provider, rules=[*RULES, ("/docs/private/", "admin")], public_paths=["/health", "/docs/"])
+    assert wrapped.policy(path) == expected
+
+
+def test_secure_by_default_everything_needs_a_token(provider: Proauth2) -> None:
+    wrapped = middleware(provider)
+    assert wrapped.policy("/anything") == frozenset()
+    assert Client(wrapped).get("/anything").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"rules": [("api", "profile")]}, "must start with '/'", id="relative-rule"),
+        pytest.param({"public_paths": ["health"]}, "must start with '/'", id="relative-public"),
+        pytest.param({"rules": [("/a", "x")], "public_paths": ["/a/"]}, "twice", id="duplicate"),
+        pytest.param({"cache_ttl": 3600}, "cache_ttl", id="cache-too-long"),
+        pytest.param({"cache_ttl": -1}, "cache_ttl", id="cache-negative"),
+        pytest.param({"cache_ttl": 1, "cache_size": 0}, "cache_size", id="cache-empty"),
+    ],
+)
+def test_bad_configuration_fails_at_start_up(provider: Proauth2, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        middleware(provider, **options)
+
+
+def test_rule_scopes_enforced_per_prefix(provider: Proauth2, tokens: Tokens) -> None:
+    client = Client(middleware(provider, rules=RULES))
+    profile = bearer(tokens.for_user(scope="profile"))
+    assert client.get("/api/things", headers=profile).status_code == 200
+    assert client.get("/api/admin/users", headers=profile).status_code == 403
+    assert client.get("/other", headers=profile).headers["WWW-Authenticate"].endswith('scope="email"')
+    admin = bearer(tokens.for_user(scope="admin email"))
+    assert client.get("/api/admin/users", headers=admin).status_code == 200
+    assert client.get("/api/things", headers=admin).status_code == 403
+
+
+def test_public_paths_pass_without_token_and_are_not_annotated(provider: Proauth2, tokens: Tokens) -> None:
+    client = Client(middleware(provider, public_paths=["/health"]))
+    assert client.get("/health").json["user_id"] is None
+    assert client.get("/health", headers=bearer(tokens.for_user())).json["user_id"] is None
+    assert client.get("/health", headers={"Authorization": "Bearer"}).status_code == 200
+
+
+def test_optional_mode_annotates_valid_tokens(provider: Proauth2, tokens: Tokens) -> None:
+    client = Client(middleware(provider, optional=True, rules=[("/", "admin")]))
+    response = client.get("/", headers=bearer(tokens.for_user(scope="profile")))
+    assert (response.status_code, response.json["user_id"], response.json["scopes"]) == (200, "alice", ["profile"])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [pytest.param({}, id="no-token"), pytest.param(bearer("A" * 43), id="invalid-token")],
+)
+def test_optional_mode_lets_anonymous_requests_through(provider: Proauth2, headers: dict[str, str]) -> None:
+    response = Client(middleware(provider, optional=True)).get("/", headers=headers)
+    assert (response.status_code, response.json["user_id"]) == (200, None)
+
+
+def test_optional_mode_still_refuses_malformed_requests(provider: Proauth2) -> None:
+    response = Client(middleware(provider, optional=True)).get("/", headers={"Authorization": "Bearer a b"})
+    assert (response.status_code, response.json["error"]) == (400, "invalid_request")
