@@ -25,6 +25,7 @@ from proauth2_wsgi.endpoints import (
     error_redirect,
     parse_authorization_request,
 )
+from proauth2_wsgi.responses import error_response
 from proauth2_wsgi.scopes import parse_scope
 from proauth2_wsgi.stores import PeeweeDataStore
 
@@ -137,6 +138,8 @@ class Proauth2:
             below the issuer (``"/authorize"``), announced in the metadata document.
 
         A wrong value raises :class:`~proauth2_wsgi.SettingsError` naming the key.
+        A :class:`~proauth2_wsgi.StorageUnavailable` escaping any view becomes
+        a JSON 503 with ``Retry-After``.
         """
         config.set_defaults(app.config)
         conf = config.load(app.config, app.instance_path)
@@ -155,6 +158,7 @@ class Proauth2:
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(views.create_blueprint(server))
         app.teardown_appcontext(state.close)
+        app.register_error_handler(StorageUnavailable, error_response)
         app.cli.add_command(cli.group)
 
     @property
