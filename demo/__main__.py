@@ -1,0 +1,46 @@
+"""``python -m demo [--host H] [--port P] [--database-url URL]``: run the demo server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .app import create_app
+from .client_views import EXTENSION_KEY, authorization_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo", description="Run the proauth2 demo provider.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
+    parser.add_argument("--database-url", help="sqlite:///file.db, postgresql://..., mysql://... (default SQLite)")
+    args = parser.parse_args(argv)
+    public_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104 - only compared
+    if ":" in public_host:
+        public_host = f"[{public_host}]"
+    base_url = f"http://{public_host}:{args.port}"
+    app = create_app(args.database_url, base_url)
+    client = app.extensions[EXTENSION_KEY]
+    print(
+        f"""
+proauth2 demo on {base_url}
+  sign in as:        alice / wonderland
+  demo client id:    {client.client_id}
+  demo client secret:{" " if client.client_secret else ""}{client.client_secret}
+  try the flow:      {base_url}/client/
+  or open directly:  {authorization_url(client)}
+  metadata:          {base_url}/.well-known/oauth-authorization-server
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    print("proauth2 demo stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The demo's app factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import client_views, provider_views
+
+#: where the demo listens unless told otherwise
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _secret_key(instance: Path) -> str:
+    """A session key kept in the instance folder, so logins survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(
+    database_url: str | None = None, base_url: str = DEFAULT_BASE_URL, config: dict[str, Any] | None = None
+) -> Flask:
+    """Build the demo provider (and its demo client) served at ``base_url``.
+
+    Every ``PROAUTH2_*`` key can also come from the environment the Flask
+    way, e.g. ``FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME=5``.
+    """
+    app = Flask(__name__)
+    instance = Path(app.instance_path)
+    app.config.update(
+        SECRET_KEY=_secret_key(instance),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PROAUTH2_DATABASE_URL=database_url or f"sqlite:///{instance / 'demo.db'}",
+        PROAUTH2_ISSUER=base_url,
+        PROAUTH2_SCOPES=provider_views.SCOPES,
+        PROAUTH2_DEFAULT_SCOPE="profile",
+        PROAUTH2_REGISTRATION=True,  # open RFC 7591 registration: the demo only, never the default
+        PROAUTH2_AUTHORIZATION_ENDPOINT="/authorize",
+    )
+    app.config.from_prefixed_env()
+    if config:
+        app.config.update(config)
+    provider_views.oauth.init_app(app)
+    app.register_blueprint(provider_views.bp)
+    app.register_blueprint(client_views.bp)
+    with app.app_context():
+        provider = provider_views.oauth.provider
+        app.extensions[client_views.EXTENSION_KEY] = client_views.ensure_demo_client(app, provider, base_url)
+    return app

@@ -1,0 +1,181 @@
+"""The demo's client side: a tiny OAuth client of the demo provider, over real HTTP.
+
+It plays the part of a third-party web app: it starts the authorization code
+flow with PKCE (RFC 7636), receives the callback, checks ``state`` and ``iss``
+(RFC 9207), exchanges the code at the token endpoint with its client
+credentials (HTTP Basic, RFC 6749 §2.3.1), and calls ``/api/me`` with the
+access token (RFC 6750 §2.1). It uses only the standard library, as any
+client in any language could.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+import threading
+import urllib.error
+import urllib.request
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
+
+from proauth2_wsgi import Proauth2 as Provider
+from proauth2_wsgi.pkce import s256_challenge
+from proauth2_wsgi.uris import match_redirect_uri
+
+bp = Blueprint("client", __name__, url_prefix="/client")
+
+#: the extension key of the demo client's settings
+EXTENSION_KEY = "demo_client"
+#: flows started but not yet come back, at most this many kept
+MAX_PENDING = 256
+#: seconds the client waits for the provider's token endpoint
+HTTP_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """The demo client's registration and where it talks to the provider."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    base_url: str
+    issuer: str
+
+
+class PendingFlows:
+    """``state`` -> PKCE ``code_verifier`` of the flows this client started (bounded, thread-safe)."""
+
+    def __init__(self, limit: int = MAX_PENDING) -> None:
+        self._flows: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def start(self) -> tuple[str, str]:
+        """A new ``(state, code_verifier)`` pair, remembered until :meth:`finish`."""
+        state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+        with self._lock:
+            self._flows[state] = verifier
+            while len(self._flows) > self._limit:
+                self._flows.popitem(last=False)
+        return state, verifier
+
+    def finish(self, state: str) -> str | None:
+        """The verifier of the flow ``state`` started, once; None for an unknown state."""
+        with self._lock:
+            for known in list(self._flows):
+                if hmac.compare_digest(known.encode(), state.encode()):
+                    return self._flows.pop(known)
+        return None
+
+
+PENDING = PendingFlows()
+
+
+def ensure_demo_client(app: Flask, provider: Provider, base_url: str) -> DemoClient:
+    """Load the demo client's credentials from the instance folder, registering it when needed.
+
+    The credentials file is the *client's* own secret store (a real client
+    keeps its secret too); the provider only ever stores the secret's hash.
+    """
+    redirect_uri = f"{base_url}/client/callback"
+    path = Path(app.instance_path) / "demo_client.json"
+    saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    client = provider.get_client(saved.get("client_id", "")) if saved else None
+    if client is None or not match_redirect_uri(redirect_uri, client.redirect_uris):
+        client_id, client_secret = provider.register_app("Demo client", [redirect_uri], scopes="profile email")
+        saved = {"client_id": client_id, "client_secret": client_secret}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(saved))
+        path.chmod(0o600)
+    issuer = str(app.config["PROAUTH2_ISSUER"])
+    return DemoClient(saved["client_id"], saved["client_secret"], redirect_uri, base_url, issuer)
+
+
+def authorization_url(client: DemoClient, scope: str = "profile") -> str:
+    """A fresh authorization URL with state and an S256 PKCE challenge."""
+    state, verifier = PENDING.start()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": client.redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": s256_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{client.base_url}/authorize?{query}"
+
+
+def _demo_client() -> DemoClient:
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+def _call(request_: urllib.request.Request) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(request_, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 - our own http URL
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def exchange_code(client: DemoClient, code: str, verifier: str) -> tuple[int, dict[str, Any]]:
+    """POST the code and verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri}
+    body = urlencode({**form, "code_verifier": verifier}).encode()
+    basic = base64.b64encode(f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}".encode())
+    token_request = urllib.request.Request(  # noqa: S310 - our own http URL
+        f"{client.base_url}{current_app.config['PROAUTH2_URL_PREFIX']}/token",
+        data=body,
+        headers={"Authorization": f"Basic {basic.decode()}", "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    return _call(token_request)
+
+
+def call_api(client: DemoClient, access_token: str) -> tuple[int, dict[str, Any]]:
+    """GET ``/api/me`` with the bearer token (RFC 6750 §2.1)."""
+    api_request = urllib.request.Request(  # noqa: S310 - our own http URL
+        f"{client.base_url}/api/me", headers={"Authorization": f"Bearer {access_token}"}
+    )
+    return _call(api_request)
+
+
+@bp.route("/")
+def index() -> str:
+    return render_template("client.html", client=_demo_client(), result=None)
+
+
+@bp.route("/start")
+def start() -> Response:
+    return redirect(authorization_url(_demo_client(), request.args.get("scope", "profile")), 303)
+
+
+@bp.route("/callback")
+def callback() -> tuple[str, int] | str:
+    """RFC 6749 §4.1.2: the provider sends the user back here with a code or an error."""
+    client = _demo_client()
+    verifier = PENDING.finish(request.args.get("state", ""))
+    if verifier is None:
+        return render_template("client.html", client=client, result={"error": "unknown or reused state"}), 400
+    if request.args.get("iss") != client.issuer:
+        return render_template("client.html", client=client, result={"error": "wrong or missing iss (RFC 9207)"}), 400
+    if "error" in request.args:
+        result = {"error": request.args["error"], "error_description": request.args.get("error_description")}
+        return render_template("client.html", client=client, result=result)
+    status, tokens = exchange_code(client, request.args.get("code", ""), verifier)
+    if status != 200:
+        return render_template("client.html", client=client, result={"error": tokens.get("error", status)}), 502
+    api_status, me = call_api(client, tokens["access_token"])
+    shown = {key: value for key, value in tokens.items() if key not in ("access_token", "refresh_token")}
+    result = {"token": shown, "api_status": api_status, "me": me, "pkce": True}
+    return render_template("client.html", client=client, result=result)
