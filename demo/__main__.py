@@ -1,8 +1,9 @@
-"""``python -m demo [--host H] [--port P] [--database-url URL]``: run the demo server."""
+"""``python -m demo [--host H] [--port P] [--database-url URL] [--instance-path DIR]``: run the demo server."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .app import create_app
@@ -14,12 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
     parser.add_argument("--database-url", help="sqlite:///file.db, postgresql://..., mysql://... (default SQLite)")
+    parser.add_argument(
+        "--instance-path", help="folder for the session key and demo client (default: Flask's instance/)"
+    )
     args = parser.parse_args(argv)
     public_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104 - only compared
     if ":" in public_host:
         public_host = f"[{public_host}]"
     base_url = f"http://{public_host}:{args.port}"
-    app = create_app(args.database_url, base_url)
+    instance_path = os.path.abspath(args.instance_path) if args.instance_path else None
+    app = create_app(args.database_url, base_url, instance_path=instance_path)
     client = app.extensions[EXTENSION_KEY]
     print(
         f"""

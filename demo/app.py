@@ -25,14 +25,19 @@ def _secret_key(instance: Path) -> str:
 
 
 def create_app(
-    database_url: str | None = None, base_url: str = DEFAULT_BASE_URL, config: dict[str, Any] | None = None
+    database_url: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    config: dict[str, Any] | None = None,
+    instance_path: str | None = None,
 ) -> Flask:
     """Build the demo provider (and its demo client) served at ``base_url``.
 
     Every ``PROAUTH2_*`` key can also come from the environment the Flask
-    way, e.g. ``FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME=5``.
+    way, e.g. ``FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME=5``. ``instance_path``
+    (absolute) holds the session key, the demo client's credentials and the
+    default SQLite file; Flask's ``instance/`` folder when None.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=instance_path)
     instance = Path(app.instance_path)
     app.config.update(
         SECRET_KEY=_secret_key(instance),
