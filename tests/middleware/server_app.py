@@ -1,0 +1,10 @@
+"""The app gunicorn serves in the tests: :func:`frameworks.build` on ``PROAUTH2_TEST_DB_URL``."""
+
+from __future__ import annotations
+
+import os
+
+from proauth2_wsgi import Proauth2
+from tests.middleware.frameworks import build
+
+application = build(Proauth2(os.environ["PROAUTH2_TEST_DB_URL"]))

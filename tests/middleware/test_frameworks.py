@@ -1,0 +1,105 @@
+"""Framework-agnostic: Flask, Django, Falcon, Bottle and a bare callable, in-process and on real servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.test import Client
+
+from proauth2_wsgi import Proauth2
+from tests.http_server import serve
+from tests.middleware.conftest import Tokens, bearer
+from tests.middleware.frameworks import FRAMEWORKS, build
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_each_framework_reads_user_id_in_process(provider: Proauth2, tokens: Tokens, framework: str) -> None:
+    client = Client(build(provider))
+    response = client.get(f"/{framework}/whoami", headers=bearer(tokens.for_user("alice")))
+    assert (response.status_code, response.text) == (200, "alice")
+    refused = client.get(f"/{framework}/whoami")
+    assert (refused.status_code, refused.headers["WWW-Authenticate"]) == (401, 'Bearer realm="api"')
+
+
+def check_over_http(base_url: str, token: str) -> None:
+    """Every framework answers the user over real HTTP, and refuses a request without a token."""
+    with requests.Session() as session:
+        for framework in FRAMEWORKS:
+            url = f"{base_url}/{framework}/whoami"
+            response = session.get(url, headers=bearer(token), timeout=10)
+            assert (response.status_code, response.text) == (200, "alice"), framework
+            refused = session.get(url, timeout=10)
+            assert refused.status_code == 401, framework
+            assert refused.json() == {}
+            bad = session.get(url, headers={"Authorization": "Bearer a b"}, timeout=10)
+            assert bad.status_code == 400, framework
+
+
+def test_threaded_server_on_loopback(provider: Proauth2, tokens: Tokens) -> None:
+    with serve(build(provider)) as base_url:
+        check_over_http(base_url, tokens.for_user("alice"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def gunicorn(database_url: str, provider: Proauth2) -> Iterator[str]:
+    """gunicorn with 2 forked workers of 4 threads each, the app preloaded (so forked) from the master."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--preload",
+            "--log-level",
+            "warning",
+            "tests.middleware.server_app:application",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PROAUTH2_TEST_DB_URL": database_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base_url}/bare/whoami", timeout=1).close()
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()}") from None  # type: ignore[union-attr]
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def test_gunicorn_forked_workers_on_loopback(gunicorn: str, tokens: Tokens) -> None:
+    token = tokens.for_user("alice")
+    for _ in range(5):  # spread over both workers
+        check_over_http(gunicorn, token)
