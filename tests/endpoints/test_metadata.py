@@ -1,0 +1,108 @@
+"""Authorization server metadata (RFC 8414) and the dispatcher around it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import requests
+from werkzeug.test import Client
+
+from proauth2_wsgi import Proauth2, Settings
+from proauth2_wsgi.endpoints import AuthorizationServer, MetadataEndpoint
+from proauth2_wsgi.stores import PeeweeDataStore
+from tests.endpoints.helpers import Server, assert_oauth_error
+
+WELL_KNOWN = "/.well-known/oauth-authorization-server"
+
+
+def test_metadata_document_rfc8414_2_and_rfc9207(server: Server) -> None:
+    response = requests.get(server.url + WELL_KNOWN, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    document = response.json()
+    issuer = "https://auth.example.com"
+    assert document == {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + "/authorize",
+        "token_endpoint": issuer + "/oauth/token",
+        "revocation_endpoint": issuer + "/oauth/revoke",
+        "introspection_endpoint": issuer + "/oauth/introspect",
+        "registration_endpoint": issuer + "/oauth/register",
+        "scopes_supported": ["admin", "email", "profile"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def test_registration_is_off_by_default_rfc7591(default_server: Server) -> None:
+    document = requests.get(default_server.url + WELL_KNOWN, timeout=10).json()
+    assert "registration_endpoint" not in document
+    response = requests.post(default_server.register_url, json={"redirect_uris": []}, timeout=10)
+    assert_oauth_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_metadata_is_get_only_rfc8414_3(server: Server, method: str) -> None:
+    response = requests.request(method, server.url + WELL_KNOWN, timeout=10)
+    assert_oauth_error(response, 405, "invalid_request")
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
+def test_unknown_path_is_json_404(server: Server) -> None:
+    assert_oauth_error(requests.get(server.url + "/oauth/nothing", timeout=10), 404, "not_found")
+
+
+def test_issuer_with_a_path_rfc8414_3_1(store: PeeweeDataStore, settings: Settings) -> None:
+    """The well-known segment goes between the host and the issuer's path."""
+    provider = Proauth2(store, dataclasses.replace(settings, issuer="https://auth.example.com/tenant"))
+    client = Client(AuthorizationServer(provider, authorization_endpoint="https://login.example.com/authorize"))
+    document = client.get(WELL_KNOWN + "/tenant").json
+    assert document["issuer"] == "https://auth.example.com/tenant"
+    assert document["token_endpoint"] == "https://auth.example.com/tenant/oauth/token"
+    assert document["authorization_endpoint"] == "https://login.example.com/authorize"
+    assert client.get(WELL_KNOWN).status_code == 404
+
+
+def test_plain_pkce_is_advertised_only_when_allowed_rfc7636_4_3(store: PeeweeDataStore, settings: Settings) -> None:
+    provider = Proauth2(store, dataclasses.replace(settings, allow_plain_pkce=True))
+    document = MetadataEndpoint(provider, {}).document
+    assert document["code_challenge_methods_supported"] == ["S256", "plain"]
+
+
+def test_metadata_needs_an_issuer_rfc8414_2(store: PeeweeDataStore, settings: Settings) -> None:
+    provider = Proauth2(store, dataclasses.replace(settings, issuer=None))
+    with pytest.raises(ValueError, match="issuer"):
+        MetadataEndpoint(provider, {})
+    assert Client(AuthorizationServer(provider)).get(WELL_KNOWN).status_code == 404
+
+
+def test_unknown_endpoint_name_is_refused(provider: Proauth2) -> None:
+    with pytest.raises(ValueError, match="token_url"):
+        MetadataEndpoint(provider, {"token_url": "https://auth.example.com/token"})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"initial_access_token": "t"}, id="token-without-registration"),
+        pytest.param({"prefix": "oauth"}, id="relative-prefix"),
+        pytest.param({"prefix": "/oauth/"}, id="trailing-slash"),
+    ],
+)
+def test_bad_server_options_fail_at_start_up(provider: Proauth2, options: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        AuthorizationServer(provider, **options)  # type: ignore[arg-type]
+
+
+def test_prefix_moves_the_endpoints(provider: Proauth2) -> None:
+    client = Client(AuthorizationServer(provider, prefix=""))
+    document = client.get(WELL_KNOWN).json
+    assert document["token_endpoint"] == "https://auth.example.com/token"
+    assert client.post("/token", data={}).status_code == 400
