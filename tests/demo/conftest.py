@@ -1,0 +1,285 @@
+"""Fixtures for the demo's end-to-end tests: the real ``python -m demo`` server, Chromium, Node.
+
+The demo always runs as a subprocess on a free loopback port, with its own
+temporary instance folder (``--instance-path``) so a developer's ``instance/``
+is never touched, and is stopped with SIGINT (what Ctrl-C sends) at teardown,
+which must end it with exit status 0 and its "stopped" line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = Path(__file__).with_name("node")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: seconds the demo gets to answer after start, and to stop after SIGINT
+START_TIMEOUT = 30
+STOP_TIMEOUT = 15
+DEMO_USER, DEMO_PASSWORD = "alice", "wonderland"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DemoServer:
+    """A running ``python -m demo`` subprocess and what a test needs to know about it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], base_url: str, instance: Path, log: Path) -> None:
+        self.process = process
+        self.base_url = base_url
+        self.instance = instance
+        self.log = log
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    @property
+    def demo_client(self) -> dict[str, str]:
+        """The demo client's ``client_id`` and ``client_secret``, as the demo saved them."""
+        return json.loads((self.instance / "demo_client.json").read_text())  # type: ignore[no-any-return]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until_answering(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the demo exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                with http_session() as session:
+                    if session.get(self.url("/.well-known/oauth-authorization-server"), timeout=2).ok:
+                        return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"the demo did not answer within {START_TIMEOUT} s:\n{self.output()}")
+
+    def interrupt(self) -> tuple[int, str]:
+        """Send SIGINT, as Ctrl-C in a terminal does; the exit status and the output."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"the demo ignored SIGINT for {STOP_TIMEOUT} s:\n{self.output()}")
+        return code, self.output()
+
+
+@contextmanager
+def running_demo(tmp_dir: Path, database_url: str | None = None, env: dict[str, str] | None = None) -> Iterator[DemoServer]:
+    """Run ``python -m demo`` on a free port with its own instance folder; stop it with SIGINT.
+
+    The demo's own settings come from ``env`` only: ``FLASK_*`` variables of
+    the calling environment are dropped so a developer's shell cannot change
+    what is tested.
+    """
+    port = _free_port()
+    instance = tmp_dir / "instance"
+    log = tmp_dir / "demo.log"
+    command = [sys.executable, "-m", "demo", "--port", str(port), "--instance-path", str(instance)]
+    if database_url:
+        command += ["--database-url", database_url]
+    child_env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+    child_env.update(env or {})
+    # A process started with SIGINT ignored (e.g. `cmd &` in a script) passes that on to its
+    # children; restore the default so the child sees Ctrl-C as a user's terminal would send it.
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if previous is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous)
+    server = DemoServer(process, f"http://127.0.0.1:{port}", instance, log)
+    try:
+        server.wait_until_answering()
+        yield server
+    finally:
+        if process.poll() is None:
+            code, output = server.interrupt()
+        else:
+            code, output = process.returncode, server.output()
+        if database_url:
+            _empty_tables(database_url)
+        assert code == 0, f"the demo exited with {code} after SIGINT:\n{output}"
+        assert "proauth2 demo stopped." in output, output
+        assert "Traceback" not in output, output
+
+
+def _empty_tables(database_url: str) -> None:
+    """Leave a shared test database as the other test packages expect it: empty."""
+    store = PeeweeDataStore(database_url)
+    try:
+        for table in SCHEMA:
+            store._run(lambda table=table: store._models[table].delete().execute())
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """One demo server on SQLite for the session; tests isolate themselves by browser context."""
+    with running_demo(tmp_path_factory.mktemp("demo")) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_on_backend(database_url: str, tmp_path: Path) -> Iterator[DemoServer]:
+    """A demo server on each backend of the ``database_url`` fixture."""
+    with running_demo(tmp_path, database_url) as server:
+        yield server
+
+
+@contextmanager
+def http_session() -> Iterator[requests.Session]:
+    """A ``requests`` session that ignores proxy settings: everything here is on loopback."""
+    session = requests.Session()
+    session.trust_env = False
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with http_session() as session:
+        yield session
+
+
+class _Forms(HTMLParser):
+    """The ``<input>`` names and values of a page (the demo's pages hold one form each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "input" and values.get("name"):
+            self.inputs[str(values["name"])] = values.get("value") or ""
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    parser = _Forms()
+    parser.feed(html)
+    parser.close()
+    return parser.inputs
+
+
+def sign_in(http: requests.Session, demo: DemoServer, password: str = DEMO_PASSWORD) -> requests.Response:
+    """Post the login form with its CSRF token; the response, redirects not followed."""
+    page = http.get(demo.url("/login"), timeout=10)
+    assert page.status_code == 200
+    csrf = form_inputs(page.text)["csrf"]
+    return http.post(
+        demo.url("/login"),
+        data={"csrf": csrf, "username": DEMO_USER, "password": password},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def consent(http: requests.Session, authorization_url: str, decision: str = "allow") -> requests.Response:
+    """Answer the consent page of ``authorization_url`` (signed in already); the 303, not followed."""
+    page = http.get(authorization_url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    csrf = form_inputs(page.text)["csrf"]
+    answer = http.post(
+        authorization_url, data={"csrf": csrf, "decision": decision}, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 303, answer.text
+    return answer
+
+
+def _skip_or_fail(reason: str, variable: str) -> None:
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason} ({variable}=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright; never a downloaded browser.
+
+    Missing: the tests skip with the reason, or fail under ``PROAUTH2_REQUIRE_BROWSER=1``.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        _skip_or_fail(f"{CHROMIUM} not installed (apt-get install chromium)", "PROAUTH2_REQUIRE_BROWSER")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed", "PROAUTH2_REQUIRE_BROWSER")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page per test."""
+    context = chromium.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def node_client() -> Path:
+    """``tests/demo/node`` with oauth4webapi installed from npm; skips without ``node``/``npm``."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        _skip_or_fail("node and npm are needed for the Node client test", "PROAUTH2_REQUIRE_NODE")
+    assert npm is not None
+    lock = NODE_DIR / "package-lock.json"
+    command = [npm, "ci" if lock.exists() else "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    result = subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0:  # most often: no route to the npm registry
+        _skip_or_fail(f"{' '.join(command[1:2])} failed: {result.stderr.strip()[-500:]}", "PROAUTH2_REQUIRE_NODE")
+    return NODE_DIR / "flow.mjs"
+
+
+def json_line(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    assert isinstance(value, dict)
+    return value

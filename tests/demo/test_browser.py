@@ -1,0 +1,174 @@
+"""The demo clicked through in Debian's Chromium, the way a newcomer meets it.
+
+The demo client starts the authorization code flow with PKCE (RFC 6749 §4.1,
+RFC 7636); the provider logs the user in, asks for consent, and redirects back
+with ``code``, ``state`` and ``iss`` (RFC 9207) or ``error=access_denied``
+(RFC 6749 §4.1.2.1); an untrusted redirect URI gets an error page, never a
+redirect (RFC 6749 §3.1.2.4, §4.1.2.1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from .conftest import DEMO_PASSWORD, DEMO_USER, DemoServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request
+
+pytestmark = pytest.mark.browser
+
+
+def _query(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def _navigations(page: Page) -> list[str]:
+    """Every document URL the page requests, in order (redirect hops included)."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.resource_type == "document":
+            seen.append(request.url)
+
+    page.on("request", record)
+    return seen
+
+
+def _start_and_sign_in(page: Page, demo: DemoServer) -> None:
+    page.goto(demo.url("/client/"))
+    page.get_by_role("button", name="Sign in with proauth2").click()
+    page.wait_for_url(re.compile(r"/login\?"))
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/authorize\?"))
+
+
+def _check_authorization_request(demo: DemoServer, navigations: list[str]) -> dict[str, str]:
+    """The demo client's authorization request: code flow, state, PKCE S256 (RFC 7636 §4.3)."""
+    authorize = [url for url in navigations if urlsplit(url).path == "/authorize"]
+    assert authorize, navigations
+    params = _query(authorize[0])
+    assert params["response_type"] == "code"
+    assert params["client_id"] == demo.demo_client["client_id"]
+    assert params["redirect_uri"] == demo.url("/client/callback")
+    assert params["code_challenge_method"] == "S256"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", params["code_challenge"])
+    assert params["state"]
+    return params
+
+
+def _callback(demo: DemoServer, navigations: list[str]) -> dict[str, str]:
+    callbacks = [url for url in navigations if url.startswith(demo.url("/client/callback"))]
+    assert len(callbacks) == 1, navigations
+    return _query(callbacks[0])
+
+
+def _run_allow_flow(page: Page, demo: DemoServer) -> None:
+    navigations = _navigations(page)
+    _start_and_sign_in(page, demo)
+
+    assert page.locator("#client-name").inner_text() == "Demo client"
+    scopes = page.locator("#scopes li")
+    assert scopes.count() == 1
+    assert scopes.first.inner_text().startswith("profile")
+    assert "See your user name" in scopes.first.inner_text()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(re.compile(r"/client/callback\?"))
+
+    sent = _check_authorization_request(demo, navigations)
+    back = _callback(demo, navigations)
+    assert back["iss"] == demo.base_url  # RFC 9207 §2
+    assert back["state"] == sent["state"]
+    assert back["code"]
+    assert "error" not in back
+
+    assert page.locator("#error").count() == 0
+    token = json.loads(page.locator("#token").inner_text())
+    assert token["token_type"] == "Bearer"
+    assert token["scope"] == "profile"
+    me = json.loads(page.locator("#me").inner_text())
+    assert me["user_id"] == DEMO_USER
+    assert me["client_id"] == demo.demo_client["client_id"]
+    assert "profile" in me["scope"].split()
+
+
+def test_sign_in_allow_and_call_the_api(page: Page, demo: DemoServer) -> None:
+    """The whole round trip: login, consent, code + PKCE exchange, ``GET /api/me`` (RFC 6750 §2.1)."""
+    _run_allow_flow(page, demo)
+
+
+def test_sign_in_allow_on_every_backend(page: Page, demo_on_backend: DemoServer) -> None:
+    """The same round trip with the demo on SQLite, PostgreSQL and MariaDB/MySQL."""
+    _run_allow_flow(page, demo_on_backend)
+
+
+def test_deny_sends_access_denied(page: Page, demo: DemoServer) -> None:
+    """RFC 6749 §4.1.2.1: the user said no; the client gets ``error=access_denied`` and ``iss``."""
+    navigations = _navigations(page)
+    _start_and_sign_in(page, demo)
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(re.compile(r"/client/callback\?"))
+
+    sent = _check_authorization_request(demo, navigations)
+    back = _callback(demo, navigations)
+    assert back["error"] == "access_denied"
+    assert back["state"] == sent["state"]
+    assert back["iss"] == demo.base_url
+    assert "code" not in back
+    assert page.locator("#error").inner_text() == "access_denied"
+    assert page.locator("#me").count() == 0
+
+
+def test_wrong_redirect_uri_shows_the_error_page(page: Page, demo: DemoServer) -> None:
+    """RFC 6749 §4.1.2.1: a redirect URI not registered for the client is never redirected to."""
+    off_site: list[str] = []
+
+    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+        off_site.append(route.request.url)
+        route.abort()
+
+    page.route("https://evil.example/**", refuse)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": demo.demo_client["client_id"],
+            "redirect_uri": "https://evil.example/cb",
+            "scope": "profile",
+            "state": "xyz",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+    )
+    response = page.goto(demo.url(f"/authorize?{query}"))
+
+    assert response is not None
+    assert response.status == 400
+    assert urlsplit(page.url).netloc == urlsplit(demo.base_url).netloc
+    assert page.locator("h1").inner_text() == "The authorization request was refused"
+    assert "redirect_uri" in page.content()
+    assert off_site == []
+
+
+def test_wrong_password_is_refused(page: Page, demo: DemoServer) -> None:
+    """A wrong password shows the login form again with an error, and no consent page."""
+    page.goto(demo.url("/client/"))
+    page.get_by_role("button", name="Sign in with proauth2").click()
+    page.wait_for_url(re.compile(r"/login\?"))
+    login_url = page.url
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", "not-" + DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "wrong password" in alert.inner_text()
+    assert urlsplit(page.url).path == "/login"
+    assert page.url == login_url  # still carrying ?next=, nothing granted
+    assert page.get_by_role("button", name="Allow").count() == 0
