@@ -100,22 +100,35 @@ class DemoServer:
         return code, self.output()
 
 
+def demo_command(instance: Path, port: int = 0, database_url: str | None = None) -> list[str]:
+    """``python -m demo`` with this interpreter (the venv's), its own instance folder and port."""
+    command = [sys.executable, "-m", "demo", "--port", str(port or _free_port()), "--instance-path", str(instance)]
+    if database_url:
+        command += ["--database-url", database_url]
+    return command
+
+
+def demo_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the demo: ours without any ``FLASK_*`` variable, plus ``env``."""
+    child_env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+    child_env.update(env or {})
+    return child_env
+
+
 @contextmanager
-def running_demo(tmp_dir: Path, database_url: str | None = None, env: dict[str, str] | None = None) -> Iterator[DemoServer]:
+def running_demo(
+    tmp_dir: Path, database_url: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[DemoServer]:
     """Run ``python -m demo`` on a free port with its own instance folder; stop it with SIGINT.
 
-    The demo's own settings come from ``env`` only: ``FLASK_*`` variables of
-    the calling environment are dropped so a developer's shell cannot change
-    what is tested.
+    The demo's own settings come from ``env`` only (:func:`demo_env`), so a
+    developer's shell cannot change what is tested.
     """
     port = _free_port()
     instance = tmp_dir / "instance"
     log = tmp_dir / "demo.log"
-    command = [sys.executable, "-m", "demo", "--port", str(port), "--instance-path", str(instance)]
-    if database_url:
-        command += ["--database-url", database_url]
-    child_env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
-    child_env.update(env or {})
+    command = demo_command(instance, port, database_url)
+    child_env = demo_env(env)
     # A process started with SIGINT ignored (e.g. `cmd &` in a script) passes that on to its
     # children; restore the default so the child sees Ctrl-C as a user's terminal would send it.
     previous = signal.getsignal(signal.SIGINT)
@@ -222,9 +235,7 @@ def consent(http: requests.Session, authorization_url: str, decision: str = "all
     page = http.get(authorization_url, allow_redirects=False, timeout=10)
     assert page.status_code == 200, page.text
     csrf = form_inputs(page.text)["csrf"]
-    answer = http.post(
-        authorization_url, data={"csrf": csrf, "decision": decision}, allow_redirects=False, timeout=10
-    )
+    answer = http.post(authorization_url, data={"csrf": csrf, "decision": decision}, allow_redirects=False, timeout=10)
     assert answer.status_code == 303, answer.text
     return answer
 

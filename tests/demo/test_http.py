@@ -1,0 +1,161 @@
+"""The demo over plain HTTP with ``requests``: CSRF on its forms, settings from the environment.
+
+Each test talks to the real ``python -m demo`` subprocess.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from proauth2_wsgi.settings import DEFAULT_ACCESS_TOKEN_LIFETIME
+
+from .conftest import (
+    DEMO_USER,
+    REPO_ROOT,
+    DemoServer,
+    consent,
+    demo_command,
+    demo_env,
+    form_inputs,
+    http_session,
+    running_demo,
+    sign_in,
+)
+
+#: what the demo's home page says to a signed-in user
+SIGNED_IN = "You are signed in as"
+
+
+def _start(http: requests.Session, demo: DemoServer) -> str:
+    """The demo client's authorization URL, from the 303 of ``/client/start``."""
+    response = http.get(demo.url("/client/start"), allow_redirects=False, timeout=10)
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_consent_without_csrf_token_is_refused(http: requests.Session, demo: DemoServer) -> None:
+    """A consent POST must carry the session's CSRF token (RFC 6749 §10.12; RFC 9700 §4.7)."""
+    assert sign_in(http, demo).status_code == 303
+    url = _start(http, demo)
+    page = http.get(url, timeout=10)
+    assert page.status_code == 200
+    token = form_inputs(page.text)["csrf"]
+
+    for data in ({"decision": "allow"}, {"decision": "allow", "csrf": token[::-1]}, {"decision": "allow", "csrf": ""}):
+        refused = http.post(url, data=data, allow_redirects=False, timeout=10)
+        assert refused.status_code == 400, data
+        assert "CSRF" in refused.text
+        assert "Location" not in refused.headers
+
+    # the same request with the token is answered: the refusals were the token's doing
+    allowed = http.post(url, data={"decision": "allow", "csrf": token}, allow_redirects=False, timeout=10)
+    assert allowed.status_code == 303
+    assert "code" in parse_qs(urlsplit(allowed.headers["Location"]).query)
+
+
+def test_consent_token_of_another_session_is_refused(demo: DemoServer) -> None:
+    """A token lifted from one browser session does not work in another (the attacker's)."""
+    with http_session() as victim, http_session() as attacker:
+        assert sign_in(victim, demo).status_code == 303
+        victims_token = form_inputs(victim.get(_start(victim, demo), timeout=10).text)["csrf"]
+        assert sign_in(attacker, demo).status_code == 303
+        url = _start(attacker, demo)
+        refused = attacker.post(url, data={"decision": "allow", "csrf": victims_token}, allow_redirects=False)
+        assert refused.status_code == 400
+        assert "Location" not in refused.headers
+
+
+def test_login_without_csrf_token_is_refused(http: requests.Session, demo: DemoServer) -> None:
+    """Login CSRF (RFC 6749 §10.12): a login form posted without the token signs nobody in."""
+    http.get(demo.url("/login"), timeout=10)
+    response = http.post(
+        demo.url("/login"), data={"username": DEMO_USER, "password": "wonderland"}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 200
+    assert "session expired" in response.text
+    assert SIGNED_IN not in http.get(demo.url("/"), timeout=10).text
+    # an authorization request still sends this session to the login page
+    assert urlsplit(http.get(_start(http, demo), allow_redirects=False, timeout=10).headers["Location"]).path == (
+        "/login"
+    )
+
+
+def test_wrong_password_signs_nobody_in(http: requests.Session, demo: DemoServer) -> None:
+    response = sign_in(http, demo, password="Wonderland")
+    assert response.status_code == 200
+    assert "wrong password" in response.text
+    assert SIGNED_IN not in http.get(demo.url("/"), timeout=10).text
+    # the right password, for contrast
+    assert sign_in(http, demo).status_code == 303
+    assert f"{SIGNED_IN} <strong>{DEMO_USER}</strong>" in http.get(demo.url("/"), timeout=10).text
+
+
+def _exchange_with_demo_client(http: requests.Session, demo: DemoServer) -> requests.Response:
+    """Code flow as the demo client, PKCE by hand; the token endpoint's response (RFC 6749 §4.1.3)."""
+    client = demo.demo_client
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect_uri = demo.url("/client/callback")
+    query = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": redirect_uri,
+        "scope": "profile",
+        "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    assert sign_in(http, demo).status_code == 303
+    location = consent(http, demo.url(f"/authorize?{urlencode(query)}")).headers["Location"]
+    assert location.startswith(redirect_uri + "?")
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    return http.post(
+        demo.url("/oauth/token"),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+        auth=(client["client_id"], client["client_secret"]),
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expires_in"),
+    [
+        pytest.param({}, DEFAULT_ACCESS_TOKEN_LIFETIME, id="default"),
+        pytest.param({"FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME": "5"}, 5, id="from-env"),
+    ],
+)
+def test_settings_from_the_environment(tmp_path: Path, env: dict[str, str], expires_in: int) -> None:
+    """``FLASK_PROAUTH2_*`` reaches ``python -m demo`` the Flask way: ``expires_in`` (RFC 6749 §5.1)."""
+    with running_demo(tmp_path, env=env) as demo, http_session() as http:
+        response = _exchange_with_demo_client(http, demo)
+        assert response.status_code == 200, response.text
+        assert response.json()["expires_in"] == expires_in
+
+
+def test_a_bad_setting_in_the_environment_stops_start_up(tmp_path: Path) -> None:
+    """A wrong value fails at start-up, naming the key, instead of serving with a broken setting."""
+    result = subprocess.run(
+        demo_command(tmp_path / "instance"),
+        cwd=REPO_ROOT,
+        env=demo_env({"FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME": "0"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "access_token_lifetime" in (result.stdout + result.stderr).lower()
+    assert "Running on" not in result.stdout + result.stderr
