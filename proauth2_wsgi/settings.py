@@ -74,6 +74,9 @@ class Settings:
             else:
                 scopes = {name: name for name in _scope_names("scopes", scopes)}
         _scope_names("scopes", scopes)
+        for scope, description in scopes.items():
+            if not isinstance(description, str):
+                raise SettingsError(f"scopes: the description of {scope!r} must be text, got {description!r}")
         object.__setattr__(self, "scopes", dict(scopes))
         default = self.default_scope
         try:
@@ -90,8 +93,10 @@ class Settings:
         if self.issuer is not None:
             from .uris import validate_issuer
 
+            if not isinstance(self.issuer, str):
+                raise SettingsError(f"issuer: expected an https URL, got {self.issuer!r}")
             try:
-                validate_issuer(self.issuer)
+                object.__setattr__(self, "issuer", validate_issuer(self.issuer))
             except ValueError as exc:
                 raise SettingsError(f"issuer: {exc}") from None
         if not callable(self.clock):
