@@ -174,4 +174,4 @@ def test_grants_not_offered_are_unsupported(
 ) -> None:
     """RFC 9700 §2.4 (no password grant), §2.1.2 (no implicit): unsupported_grant_type (RFC 6749 §5.2)."""
     with pytest.raises(UnsupportedGrantType):
-        provider.request_access_token(grant_type, *confidential)
+        provider.request_access_token(grant_type, confidential.client_id, confidential.client_secret)

@@ -14,7 +14,7 @@ def test_service_gets_an_access_token_without_refresh_token_or_user(
 ) -> None:
     """RFC 6749 §4.4.3: an access token for the client itself; a refresh token SHOULD NOT be included."""
     response = provider.request_access_token(
-        "client_credentials", *machine, scope="email", auth_method="client_secret_post"
+        "client_credentials", machine.client_id, machine.client_secret, scope="email", auth_method="client_secret_post"
     )
     assert set(response) == {"access_token", "token_type", "expires_in", "scope"}
     token = provider.authenticate_token(response["access_token"], "email")
@@ -25,8 +25,8 @@ def test_service_gets_an_access_token_without_refresh_token_or_user(
 
 def test_each_request_is_its_own_grant(provider: Proauth2, machine: ClientCredentials) -> None:
     """RFC 6749 §4.4.2: revoking one client credentials token leaves the next one alone."""
-    first = provider.request_access_token("client_credentials", *machine)
-    second = provider.request_access_token("client_credentials", *machine)
+    first = provider.request_access_token("client_credentials", machine.client_id, machine.client_secret)
+    second = provider.request_access_token("client_credentials", machine.client_id, machine.client_secret)
     provider.revoke_token(first["access_token"], client_id=machine.client_id)
     assert provider.authenticate_token(second["access_token"]).client_id == machine.client_id
 
@@ -43,7 +43,12 @@ def test_scope_within_the_clients_allowance(
     provider: Proauth2, machine: ClientCredentials, requested: str | None, granted: str
 ) -> None:
     """RFC 6749 §4.4.2, §3.3: the requested (or default) scope, within what the client may have."""
-    assert provider.request_access_token("client_credentials", *machine, scope=requested)["scope"] == granted
+    assert (
+        provider.request_access_token("client_credentials", machine.client_id, machine.client_secret, scope=requested)[
+            "scope"
+        ]
+        == granted
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +60,7 @@ def test_scope_outside_the_allowance_is_invalid_scope(
 ) -> None:
     """RFC 6749 §5.2: a scope the client may not have -> invalid_scope."""
     with pytest.raises(InvalidScope):
-        provider.request_access_token("client_credentials", *machine, scope=requested)
+        provider.request_access_token("client_credentials", machine.client_id, machine.client_secret, scope=requested)
 
 
 def test_public_clients_cannot_register_for_it(provider: Proauth2) -> None:
@@ -73,7 +78,7 @@ def test_public_client_is_refused(provider: Proauth2, public: ClientCredentials)
 def test_client_must_be_registered_for_it(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §5.2: a client not registered for client_credentials -> unauthorized_client."""
     with pytest.raises(UnauthorizedClient):
-        provider.request_access_token("client_credentials", *confidential)
+        provider.request_access_token("client_credentials", confidential.client_id, confidential.client_secret)
 
 
 @pytest.mark.parametrize(
@@ -98,4 +103,6 @@ def test_client_credentials_combined_with_code_grant(provider: Proauth2) -> None
     both = provider.register_app(
         "Both", [REDIRECT], grant_types=["authorization_code", "refresh_token", "client_credentials"]
     )
-    assert "refresh_token" not in provider.request_access_token("client_credentials", *both)
+    assert "refresh_token" not in provider.request_access_token(
+        "client_credentials", both.client_id, both.client_secret
+    )

@@ -235,7 +235,12 @@ def test_per_client_grant_types(provider: Proauth2, grant_types: list[str], gran
     credentials = provider.register_app("App", [REDIRECT], grant_types=grant_types)
     with pytest.raises(UnauthorizedClient):
         provider.request_access_token(
-            grant_type, *credentials, code="c" * 43, refresh_token="r" * 43, code_verifier="v" * 43
+            grant_type,
+            credentials.client_id,
+            credentials.client_secret,
+            code="c" * 43,
+            refresh_token="r" * 43,
+            code_verifier="v" * 43,
         )
 
 

@@ -150,7 +150,9 @@ def test_bad_refresh_token(
 ) -> None:
     """RFC 6749 §5.2: no refresh_token -> invalid_request; an unknown one -> invalid_grant."""
     with pytest.raises(error):
-        provider.request_access_token("refresh_token", *confidential, refresh_token=token)
+        provider.request_access_token(
+            "refresh_token", confidential.client_id, confidential.client_secret, refresh_token=token
+        )
 
 
 def test_access_token_is_not_a_refresh_token(
