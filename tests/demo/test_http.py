@@ -159,3 +159,13 @@ def test_a_bad_setting_in_the_environment_stops_start_up(tmp_path: Path) -> None
     assert result.returncode != 0
     assert "access_token_lifetime" in (result.stdout + result.stderr).lower()
     assert "Running on" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
+    """SIGINT, what Ctrl-C sends, ends ``python -m demo`` with status 0 and a last word, mid-session."""
+    with running_demo(tmp_path) as demo, http_session() as http:
+        assert sign_in(http, demo).status_code == 303  # a kept-alive connection and a live session
+        code, output = demo.interrupt()
+        assert code == 0, output
+        assert output.rstrip().endswith("proauth2 demo stopped."), output
+        assert "Traceback" not in output
