@@ -161,7 +161,7 @@ def _empty_tables(database_url: str) -> None:
     store = PeeweeDataStore(database_url)
     try:
         for table in SCHEMA:
-            store._run(lambda table=table: store._models[table].delete().execute())
+            store._run(store._models[table].delete().execute)
     finally:
         store.close()
 

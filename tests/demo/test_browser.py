@@ -19,7 +19,7 @@ import pytest
 from .conftest import DEMO_PASSWORD, DEMO_USER, DemoServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import Page, Request, Route
 
 pytestmark = pytest.mark.browser
 
@@ -130,7 +130,7 @@ def test_wrong_redirect_uri_shows_the_error_page(page: Page, demo: DemoServer) -
     """RFC 6749 §4.1.2.1: a redirect URI not registered for the client is never redirected to."""
     off_site: list[str] = []
 
-    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+    def refuse(route: Route) -> None:
         off_site.append(route.request.url)
         route.abort()
 

@@ -33,11 +33,11 @@ def test_oauth4webapi_full_flow(node_client: Path, demo: DemoServer, http: reque
         text=True,
     )
     try:
-        assert script.stdout is not None and script.stdin is not None
+        assert script.stdout is not None and script.stderr is not None
         first = script.stdout.readline()
         if not first:
             script.wait(timeout=NODE_TIMEOUT)
-            raise AssertionError(f"flow.mjs exited with {script.returncode}: {script.stderr.read()}")  # type: ignore[union-attr]
+            raise AssertionError(f"flow.mjs exited with {script.returncode}: {script.stderr.read()}")
         started = json_line(first)
         client_id = started["client_id"]
         assert client_id != demo.demo_client["client_id"]  # a client of its own, registered over RFC 7591
