@@ -115,7 +115,9 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
     for key in ("PROAUTH2_CREATE_SCHEMA", "PROAUTH2_REGISTRATION"):
         _check(key, isinstance(own[key], bool), "True or False", own[key])
     token = own["PROAUTH2_INITIAL_ACCESS_TOKEN"]
-    _check("PROAUTH2_INITIAL_ACCESS_TOKEN", token is None or (isinstance(token, str) and token), "a string", token)
+    _check(
+        "PROAUTH2_INITIAL_ACCESS_TOKEN", token is None or (isinstance(token, str) and bool(token)), "a string", token
+    )
     if token is not None and not own["PROAUTH2_REGISTRATION"]:
         raise SettingsError("PROAUTH2_INITIAL_ACCESS_TOKEN: set, but PROAUTH2_REGISTRATION is off")
     prefix = own["PROAUTH2_URL_PREFIX"]
@@ -128,7 +130,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
     realm = own["PROAUTH2_REALM"]
     _check(
         "PROAUTH2_REALM",
-        isinstance(realm, str) and realm.isprintable() and realm and '"' not in realm and "\\" not in realm,
+        isinstance(realm, str) and realm.isprintable() and bool(realm) and '"' not in realm and "\\" not in realm,
         "printable text without quotes or backslashes",
         realm,
     )

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, g, make_response, redirect, request
+from flask import Flask, abort, current_app, g, make_response, redirect, request
+from werkzeug.wrappers import Response
 
 from proauth2_wsgi import AccessToken, AuthorizationRequest, Proauth2Error, StorageUnavailable
 from proauth2_wsgi import Proauth2 as Provider
