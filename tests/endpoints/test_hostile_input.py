@@ -1,0 +1,179 @@
+"""Hostile input on every endpoint: the right OAuth error as JSON, never a 500 (RFC 6749 §3.1, §5.2).
+
+Each case is sent over real HTTP with raw bytes and raw headers; the form
+endpoints (token, revocation, introspection) share one table, registration
+has its own.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from proauth2_wsgi.models import ClientCredentials
+from tests.endpoints.conftest import INITIAL_ACCESS_TOKEN
+from tests.endpoints.helpers import REDIRECT_URI, Server, assert_oauth_error
+
+FORM = "application/x-www-form-urlencoded"
+#: stands for the service client's correct Basic header
+VALID_BASIC = "valid-basic"
+
+
+def _basic(userpass: bytes) -> str:
+    return "Basic " + base64.b64encode(userpass).decode()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile request: what differs from a valid one, and the answer expected."""
+
+    status: int
+    error: str
+    method: str = "POST"
+    body: bytes | None = None  # None: the endpoint's valid body
+    content_type: str | None = FORM
+    authorization: str | None = VALID_BASIC
+
+
+FORM_CASES = [
+    pytest.param(Case(405, "invalid_request", method="GET"), id="GET-instead-of-POST"),
+    pytest.param(Case(405, "invalid_request", method="PUT"), id="PUT"),
+    pytest.param(Case(405, "invalid_request", method="OPTIONS"), id="OPTIONS"),
+    pytest.param(Case(400, "invalid_request", content_type="application/json"), id="json-content-type"),
+    pytest.param(Case(400, "invalid_request", content_type="text/plain"), id="text-content-type"),
+    pytest.param(Case(400, "invalid_request", content_type="multipart/form-data; boundary=x"), id="multipart"),
+    pytest.param(Case(400, "invalid_request", content_type=None), id="no-content-type"),
+    pytest.param(Case(413, "invalid_request", body=b"pad=" + b"x" * 70_000), id="oversized-body"),
+    pytest.param(Case(400, "invalid_request", body=b"token=\xff\xfe&grant_type=\xc3"), id="raw-non-utf8"),
+    pytest.param(Case(400, "invalid_request", body=b"token=%ff%fe&grant_type=%c3"), id="encoded-non-utf8"),
+    pytest.param(Case(400, "invalid_request", body=b"scope=a&scope=b&token=x&grant_type=x"), id="repeated-param"),
+    pytest.param(Case(400, "invalid_request", body=b"&".join(b"f%d=1" % i for i in range(500))), id="too-many-fields"),
+    pytest.param(Case(401, "invalid_client", authorization="Basic !!!not-base64!!!"), id="basic-not-base64"),
+    pytest.param(Case(401, "invalid_client", authorization="Basic"), id="basic-bare"),
+    pytest.param(Case(401, "invalid_client", authorization="Basic "), id="basic-empty"),
+    pytest.param(Case(401, "invalid_client", authorization=_basic(b"no-colon")), id="basic-no-colon"),
+    pytest.param(Case(401, "invalid_client", authorization=_basic(b"\xff\xfe:\xfd")), id="basic-non-utf8"),
+    pytest.param(Case(401, "invalid_client", authorization=_basic(b"%ff:%fe")), id="basic-bad-percent"),
+    pytest.param(Case(401, "invalid_client", authorization=_basic(b":")), id="basic-empty-pair"),
+    pytest.param(Case(401, "invalid_client", authorization=_basic(b"x" * 3000 + b":" + b"y" * 3000)), id="basic-huge"),
+    pytest.param(Case(401, "invalid_client", authorization="Bearer some-token"), id="bearer-instead"),
+    pytest.param(Case(401, "invalid_client", authorization='Digest username="x"'), id="digest"),
+    pytest.param(Case(401, "invalid_client", authorization=None), id="no-credentials"),
+]
+
+FORM_ENDPOINTS = {
+    "token": ("/oauth/token", b"grant_type=client_credentials"),
+    "revocation": ("/oauth/revoke", b"token=" + b"A" * 43),
+    "introspection": ("/oauth/introspect", b"token=" + b"A" * 43),
+}
+
+
+def _send(server: Server, path: str, case: Case, valid_body: bytes, service: ClientCredentials) -> requests.Response:
+    headers = {}
+    if case.content_type is not None:
+        headers["Content-Type"] = case.content_type
+    if case.authorization == VALID_BASIC:
+        headers["Authorization"] = _basic(f"{service.client_id}:{service.client_secret}".encode())
+    elif case.authorization is not None:
+        headers["Authorization"] = case.authorization
+    body = valid_body if case.body is None else case.body
+    return requests.request(case.method, server.url + path, data=body, headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize("endpoint", list(FORM_ENDPOINTS))
+@pytest.mark.parametrize("case", FORM_CASES)
+def test_hostile_form_requests_rfc6749_3_1_and_5_2(
+    server: Server, service: ClientCredentials, endpoint: str, case: Case
+) -> None:
+    path, valid_body = FORM_ENDPOINTS[endpoint]
+    response = _send(server, path, case, valid_body, service)
+    body = assert_oauth_error(response, case.status, case.error)
+    assert set(body) <= {"error", "error_description", "error_uri"}
+    assert service.client_secret not in response.text
+    if case.status == 405:
+        assert response.headers["Allow"] == "POST"
+    if case.status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "error"),
+    [
+        pytest.param("token", b"scope=profile", "invalid_request", id="token-missing-grant_type"),
+        pytest.param("token", b"grant_type=", "invalid_request", id="token-empty-grant_type"),
+        pytest.param(
+            "token", b"grant_type=password&username=a&password=b", "unsupported_grant_type", id="token-password-grant"
+        ),
+        pytest.param("token", b"grant_type=implicit", "unsupported_grant_type", id="token-implicit"),
+        pytest.param("token", b"grant_type=%00%01", "unsupported_grant_type", id="token-control-chars"),
+        pytest.param("token", b"grant_type=" + b"x" * 60_000, "unsupported_grant_type", id="token-huge-grant"),
+        pytest.param(
+            "token", b"grant_type=client_credentials&scope=%22bad%22", "invalid_scope", id="token-malformed-scope"
+        ),
+        pytest.param("revocation", b"token_type_hint=access_token", "invalid_request", id="revoke-missing-token"),
+        pytest.param("introspection", b"token=", "invalid_request", id="introspect-empty-token"),
+    ],
+)
+def test_hostile_parameters_rfc6749_5_2(
+    server: Server, service: ClientCredentials, endpoint: str, body: bytes, error: str
+) -> None:
+    path, _ = FORM_ENDPOINTS[endpoint]
+    response = _send(server, path, Case(400, error, body=body), body, service)
+    assert_oauth_error(response, 400, error)
+
+
+def test_authorization_code_without_code_is_invalid_request_rfc6749_4_1_3(
+    server: Server, confidential: ClientCredentials
+) -> None:
+    response = server.post(
+        server.token_url,
+        {"grant_type": "authorization_code"},
+        auth=(confidential.client_id, confidential.client_secret),
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("method", "content_type", "body", "status"),
+    [
+        pytest.param("GET", "application/json", b"{}", 405, id="GET-instead-of-POST"),
+        pytest.param("POST", FORM, b"redirect_uris=x", 400, id="form-content-type"),
+        pytest.param("POST", None, b"{}", 400, id="no-content-type"),
+        pytest.param("POST", "application/json", b"{not json", 400, id="broken-json"),
+        pytest.param("POST", "application/json", b"", 400, id="empty-body"),
+        pytest.param("POST", "application/json", b'{"client_name": "\xff"}', 400, id="non-utf8"),
+        pytest.param("POST", "application/json", b"[1, 2]", 400, id="array-not-object"),
+        pytest.param("POST", "application/json", b'{"a": 1, "a": 2}', 400, id="repeated-member"),
+        pytest.param("POST", "application/json", b"[" * 30_000 + b"]" * 30_000, 400, id="deeply-nested"),
+        pytest.param("POST", "application/json", b'{"pad": "' + b"x" * 70_000 + b'"}', 413, id="oversized"),
+    ],
+)
+def test_hostile_registration_requests_rfc7591_3(
+    server: Server, method: str, content_type: str | None, body: bytes, status: int
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = requests.request(method, server.register_url, data=body, headers=headers, timeout=10)
+    assert_oauth_error(response, status, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param("Bearer", id="bare-bearer"),
+        pytest.param("Bearer " + "x" * 8000, id="huge-token"),
+        pytest.param("Bearer a b c", id="spaces"),
+        pytest.param('Bearer realm="x", token="y"', id="params"),
+        pytest.param(_basic(INITIAL_ACCESS_TOKEN.encode() + b":"), id="basic"),
+    ],
+)
+def test_hostile_initial_access_tokens_rfc7591_3(protected_server: Server, authorization: str) -> None:
+    response = requests.post(
+        protected_server.register_url,
+        json={"redirect_uris": [REDIRECT_URI]},
+        headers={"Authorization": authorization},
+        timeout=10,
+    )
+    assert_oauth_error(response, 401, "invalid_token")
