@@ -71,10 +71,9 @@ class State:
         self.provider.store.close()
 
 
-def _state(app: Flask | None = None) -> State:
-    app = app or current_app
+def _state() -> State:
     try:
-        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+        return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
     except KeyError:
         raise RuntimeError("Proauth2.init_app(app) was not called for this app") from None
 
