@@ -24,7 +24,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +48,15 @@ DEFAULT_TIMEOUT = 10
 
 _ENGINES = ("sqlite", "postgresql", "mysql")
 _SCHEME_ALIASES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}
+
+# How each column's database value becomes a record value, per table (None: as it is).
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: json.loads, bool: bool, int: int}
+_FROM_DB = {
+    name: {column: _CONVERTERS.get(field.type) for column, field in table.fields.items()}
+    for name, table in SCHEMA.items()
+}
+# An operation on a SQLite file needs no hold: each thread has its own connection.
+_NO_HOLD = nullcontext()
 
 # Connections dropped by a forked child: kept referenced so that garbage
 # collection never closes a socket the parent still uses.
@@ -143,16 +152,13 @@ class PeeweeDataStore(DataStore):
             self._lock = threading.RLock()
         self._pid = os.getpid()
 
-    @contextmanager
-    def _connection(self) -> Iterator[None]:
+    def _connection(self) -> AbstractContextManager[Any]:
+        """Hold a connection for one operation (a plain object, no generator: every query comes here)."""
         if self._lock is not None:
-            with self._lock:
-                yield
-        elif self._pooled:
-            with self._db.connection_context():
-                yield
-        else:
-            yield
+            return self._lock
+        if self._pooled:
+            return self._db.connection_context()
+        return _NO_HOLD
 
     def _run(self, operation: Callable[[], T]) -> T:
         """Run one operation on a connection, translating driver errors."""
@@ -232,7 +238,9 @@ class PeeweeDataStore(DataStore):
         def fetch() -> Record | None:
             cursor = self._db.execute_sql(sql, params)
             row = cursor.fetchone()
-            return None if row is None else self._record(table, [d[0] for d in cursor.description], row)
+            if row is None:
+                return None
+            return self._from_db(table, dict(zip([d[0] for d in cursor.description], row, strict=True)))
 
         return self._run(fetch)
 
@@ -286,24 +294,13 @@ class PeeweeDataStore(DataStore):
         conditions = self._conditions(table, where)
         return query.where(*conditions) if conditions else query
 
-    def _record(self, table: str, columns: list[str], row: tuple[Any, ...]) -> Record:
-        return self._from_db(table, dict(zip(columns, row, strict=True)))
-
     @staticmethod
     def _from_db(table: str, row: dict[str, Any]) -> Record:
-        fields = SCHEMA[table].fields
-        record = {}
-        for name, value in row.items():
-            kind = fields[name].type
-            if value is not None:
-                if kind is list:
-                    value = json.loads(value)
-                elif kind is bool:
-                    value = bool(value)
-                elif kind is int:
-                    value = int(value)
-            record[name] = value
-        return record
+        converters = _FROM_DB[table]
+        return {
+            name: value if value is None or (convert := converters[name]) is None else convert(value)
+            for name, value in row.items()
+        }
 
 
 def _to_db(field: Field, value: Any) -> Any:
