@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from werkzeug.wrappers import Response
+
 from .bearer import TokenValidator, authenticate_request, bearer_error_response
 from .errors import InsufficientScope, InvalidToken, Proauth2Error
 from .provider import Proauth2
@@ -95,6 +97,7 @@ class BearerTokenMiddleware:
         self.allow_query_token = allow_query_token
         self._validator: TokenValidator = TokenCache(provider, cache_ttl, cache_size) if cache_ttl else provider
         self._policies = _compile_policies(rules, public_paths)
+        self._no_token = _Prerendered(bearer_error_response(None, realm))
 
     def __repr__(self) -> str:
         return f"<BearerTokenMiddleware realm={self.realm!r} app={self.app!r}>"
@@ -127,8 +130,24 @@ class BearerTokenMiddleware:
         except Proauth2Error as error:
             return bearer_error_response(error, self.realm)(environ, start_response)
         if token is None and not self.optional:
-            return bearer_error_response(None, self.realm)(environ, start_response)
+            return self._no_token(environ, start_response)
         return self.app(environ, start_response)
+
+
+class _Prerendered:
+    """A constant response rendered once: the 401 every request without a token gets (RFC 6750 §3.1).
+
+    Answering tokenless requests (crawlers, floods) then costs no rendering.
+    """
+
+    def __init__(self, response: Response) -> None:
+        self.status = response.status
+        self.headers = response.headers.to_wsgi_list()
+        self.body = response.get_data()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response(self.status, list(self.headers))
+        return [self.body]
 
 
 def _compile_policies(

@@ -53,14 +53,17 @@ class TokenCache:
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (cache := ref()) and cache._after_fork())
+
+            def after_fork_in_child() -> None:
+                """A lock another thread of the parent may have held is replaced."""
+                cache = ref()
+                if cache is not None:
+                    cache._lock = threading.Lock()
+
+            os.register_at_fork(after_in_child=after_fork_in_child)
 
     def __repr__(self) -> str:
         return f"<TokenCache ttl={self.ttl} size={self.size}>"
-
-    def _after_fork(self) -> None:
-        """In a forked child: a lock another thread of the parent may have held is replaced."""
-        self._lock = threading.Lock()
 
     def authenticate_token(self, token: str) -> AccessToken:
         """The token's record, from the cache while fresh, else from the provider."""

@@ -1,0 +1,163 @@
+"""``python -m benchmarks``: the bearer middleware's cost, in-process, on SQLite and PostgreSQL.
+
+Prints one table per part:
+
+1. per backend: the bare app, the same app behind the middleware with a valid
+   token (and with the token cache on), the 401 paths, and how many queries a
+   validated request runs;
+2. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
+   among 1,000 known tokens spread over the table, beside a raw sqlite3
+   primary-key lookup.
+
+Budgets (issue 4): one query per validated request; at most 50 µs over the
+bare app on SQLite; validation cost within 10% between 10^3 and 10^6 tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from playhouse.test_utils import count_queries
+
+from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
+from benchmarks.timing import ROUNDS, call_time, environ, hello_app, request_time
+from proauth2_wsgi import BearerTokenMiddleware, Proauth2
+from proauth2_wsgi.tokens import hash_secret
+
+#: budget: µs the middleware may add to a request with a valid token, on SQLite
+OVERHEAD_BUDGET_US = 50.0
+#: budget: relative difference of validation cost between 10^3 and 10^6 stored tokens
+SCALING_BUDGET = 0.10
+#: tokens looked up in turn in the scaling part
+KNOWN_TOKENS = 1000
+
+
+def queries_per_request(app: BearerTokenMiddleware, token: str) -> int:
+    """SQL statements one validated request runs (peewee's query log)."""
+    with count_queries() as counter:
+        request_time_once(app, token)
+    return counter.count
+
+
+def request_time_once(app: BearerTokenMiddleware, token: str) -> None:
+    statuses: list[str] = []
+    body = app(environ(token=token), lambda status, headers, exc_info=None: statuses.append(status))  # type: ignore[arg-type,return-value]
+    b"".join(body)
+    assert statuses == ["200 OK"], statuses
+
+
+def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, str, str]], float, int]:
+    """The per-request figures on one backend; also the valid-token overhead and the query count."""
+    provider = Proauth2(url)
+    token = client_token(provider)
+    protected = BearerTokenMiddleware(hello_app, provider)
+    cached = BearerTokenMiddleware(hello_app, provider, cache_ttl=5.0)
+    valid, missing, invalid = [environ(token=token)], [environ()], [environ(token="A" * 43)]
+    request_time(protected, valid, iterations // 10)  # warm up connections and caches
+    bare = request_time(hello_app, valid, iterations)
+    cases = [
+        ("bare WSGI app", bare),
+        ("middleware, valid token", request_time(protected, valid, iterations)),
+        ("middleware, valid token, cache_ttl=5", request_time(cached, valid, iterations)),
+        ("middleware, no token (401)", request_time(protected, missing, iterations)),
+        ("middleware, unknown token (401)", request_time(protected, invalid, iterations)),
+    ]
+    queries = queries_per_request(protected, token)
+    provider.store.close()
+    rows = [(name, label, f"{us}" + ("" if us is bare else f"  (+{us.best - bare.best:.1f})")) for label, us in cases]
+    rows.append((name, "queries per validated request", f"{queries:>8}"))
+    return rows, cases[1][1].best - bare.best, queries
+
+
+def scaling_rows(directory: str, sizes: tuple[int, ...], iterations: int) -> tuple[list[tuple[str, str, str]], float]:
+    """Validation cost with each of ``sizes`` stored tokens; returns rows and the relative spread."""
+    rows, validation = [], []
+    for stored in sizes:
+        size_rows, auth_us = size_figures(f"{directory}/scale-{stored}.db", stored, iterations)
+        rows += size_rows
+        validation.append(auth_us)
+    spread = (max(validation) - min(validation)) / min(validation)
+    return rows, spread
+
+
+def size_figures(path: str, stored: int, iterations: int) -> tuple[list[tuple[str, str, str]], float]:
+    """Raw lookup, provider validation and middleware request times with ``stored`` tokens in ``path``."""
+    started = time.perf_counter()
+    tokens = fill_sqlite(path, stored, min(KNOWN_TOKENS, stored), int(time.time()) + 3600)
+    filled = time.perf_counter() - started
+    provider = Proauth2(f"sqlite:///{path}")
+    app = BearerTokenMiddleware(hello_app, provider)
+    environs = [environ(token=token) for token in tokens]
+    request_time(app, environs, len(environs))  # warm the page cache
+    raw = sqlite3.connect(path)
+    hashes = [(hash_secret(token),) for token in tokens]
+    sql = "SELECT * FROM proauth2_access_tokens WHERE token_hash = ? LIMIT 1"
+    raw_us = call_time(lambda i: raw.execute(sql, hashes[i % len(hashes)]).fetchone(), iterations)
+    raw.close()
+    auth_us = call_time(lambda i: provider.authenticate_token(tokens[i % len(tokens)]), iterations)
+    request_us = request_time(app, environs, iterations)
+    provider.store.close()
+    label = f"10^{len(str(stored)) - 1} tokens"
+    rows = [
+        (label, f"raw sqlite3 PK lookup (table filled in {filled:.0f} s)", str(raw_us)),
+        (label, "provider.authenticate_token", str(auth_us)),
+        (label, "middleware request, valid token", str(request_us)),
+    ]
+    return rows, auth_us.best
+
+
+def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    print(f"\n{title}")
+    print(f"{'':{widths[0]}}  {'case':{widths[1]}}  {'median':>8} {'best':>8}  µs/request (best over bare)")
+    for first, second, value in rows:
+        print(f"{first:{widths[0]}}  {second:{widths[1]}}  {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--iterations", type=int, default=5000, help="requests per timed round (default 5000)")
+    parser.add_argument("--max-tokens", type=int, default=10**6, help="largest stored-token count (default 10^6)")
+    args = parser.parse_args(argv)
+    ok = True
+    with tempfile.TemporaryDirectory() as directory:
+        backends: list[tuple[str, Callable[[], AbstractContextManager[str]], int]] = [
+            ("SQLite", lambda: sqlite_url(directory), args.iterations),
+            ("PostgreSQL", postgres_url, max(args.iterations // 5, 100)),
+        ]
+        rows: list[tuple[str, str, str]] = []
+        for name, opener, iterations in backends:
+            try:
+                with opener() as url:
+                    backend, overhead, queries = backend_rows(name, url, iterations)
+            except OSError as exc:
+                print(f"skipping {name}: {exc}")
+                continue
+            rows += backend
+            ok &= queries == 1
+            if name == "SQLite":
+                sqlite_overhead = overhead
+        print_table(f"Per request, in-process ({ROUNDS} rounds of {args.iterations} requests; PostgreSQL 1/5)", rows)
+        scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
+        print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
+    print("\nBudgets")
+    print(f"  queries per validated request = 1                : {'ok' if ok else 'OVER'}")
+    print(
+        f"  SQLite overhead {sqlite_overhead:5.1f} µs <= {OVERHEAD_BUDGET_US:.0f} µs           : "
+        f"{'ok' if sqlite_overhead <= OVERHEAD_BUDGET_US else 'OVER'}"
+    )
+    print(
+        f"  10^3 vs 10^6 validation differ {spread:5.1%} <= {SCALING_BUDGET:.0%} : "
+        f"{'ok' if spread <= SCALING_BUDGET else 'OVER'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
