@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from playhouse.test_utils import count_queries
 
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
-from benchmarks.timing import ROUNDS, call_time, environ, hello_app, request_time
+from benchmarks.timing import ROUNDS, call_times, environ, hello_app, request_time, serve
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
 from proauth2_wsgi.tokens import hash_secret
 
@@ -36,6 +36,8 @@ OVERHEAD_BUDGET_US = 50.0
 SCALING_BUDGET = 0.10
 #: tokens looked up in turn in the scaling part
 KNOWN_TOKENS = 1000
+#: the primary-key lookup the store runs, straight on sqlite3, for reference
+RAW_LOOKUP = "SELECT * FROM proauth2_access_tokens WHERE token_hash = ? LIMIT 1"
 
 
 def queries_per_request(app: BearerTokenMiddleware, token: str) -> int:
@@ -76,40 +78,55 @@ def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, 
 
 
 def scaling_rows(directory: str, sizes: tuple[int, ...], iterations: int) -> tuple[list[tuple[str, str, str]], float]:
-    """Validation cost with each of ``sizes`` stored tokens; returns rows and the relative spread."""
-    rows, validation = [], []
-    for stored in sizes:
-        size_rows, auth_us = size_figures(f"{directory}/scale-{stored}.db", stored, iterations)
-        rows += size_rows
-        validation.append(auth_us)
-    spread = (max(validation) - min(validation)) / min(validation)
-    return rows, spread
+    """Validation cost with each of ``sizes`` stored tokens, measured in turns; returns rows and the spread."""
+    setups = [ScaleSetup(f"{directory}/scale-{stored}.db", stored) for stored in sizes]
+    try:
+        raw = call_times([setup.raw_lookup for setup in setups], iterations)
+        auth = call_times([setup.validate for setup in setups], iterations)
+        request = call_times([setup.request for setup in setups], iterations)
+    finally:
+        for setup in setups:
+            setup.close()
+    rows = []
+    for setup, raw_us, auth_us, request_us in zip(setups, raw, auth, request, strict=True):
+        rows += [
+            (setup.label, f"raw sqlite3 PK lookup (table filled in {setup.filled:.0f} s)", str(raw_us)),
+            (setup.label, "provider.authenticate_token", str(auth_us)),
+            (setup.label, "middleware request, valid token", str(request_us)),
+        ]
+    best = [timing.best for timing in auth]
+    return rows, (max(best) - min(best)) / min(best)
 
 
-def size_figures(path: str, stored: int, iterations: int) -> tuple[list[tuple[str, str, str]], float]:
-    """Raw lookup, provider validation and middleware request times with ``stored`` tokens in ``path``."""
-    started = time.perf_counter()
-    tokens = fill_sqlite(path, stored, min(KNOWN_TOKENS, stored), int(time.time()) + 3600)
-    filled = time.perf_counter() - started
-    provider = Proauth2(f"sqlite:///{path}")
-    app = BearerTokenMiddleware(hello_app, provider)
-    environs = [environ(token=token) for token in tokens]
-    request_time(app, environs, len(environs))  # warm the page cache
-    raw = sqlite3.connect(path)
-    hashes = [(hash_secret(token),) for token in tokens]
-    sql = "SELECT * FROM proauth2_access_tokens WHERE token_hash = ? LIMIT 1"
-    raw_us = call_time(lambda i: raw.execute(sql, hashes[i % len(hashes)]).fetchone(), iterations)
-    raw.close()
-    auth_us = call_time(lambda i: provider.authenticate_token(tokens[i % len(tokens)]), iterations)
-    request_us = request_time(app, environs, iterations)
-    provider.store.close()
-    label = f"10^{len(str(stored)) - 1} tokens"
-    rows = [
-        (label, f"raw sqlite3 PK lookup (table filled in {filled:.0f} s)", str(raw_us)),
-        (label, "provider.authenticate_token", str(auth_us)),
-        (label, "middleware request, valid token", str(request_us)),
-    ]
-    return rows, auth_us.best
+class ScaleSetup:
+    """A SQLite database holding ``stored`` tokens, and ways to look up :data:`KNOWN_TOKENS` of them."""
+
+    def __init__(self, path: str, stored: int) -> None:
+        started = time.perf_counter()
+        self.tokens = fill_sqlite(path, stored, min(KNOWN_TOKENS, stored), int(time.time()) + 3600)
+        self.filled = time.perf_counter() - started
+        self.label = f"10^{len(str(stored)) - 1} tokens"
+        self.provider = Proauth2(f"sqlite:///{path}")
+        self.app = BearerTokenMiddleware(hello_app, self.provider)
+        self.environs = [environ(token=token) for token in self.tokens]
+        self.hashes = [(hash_secret(token),) for token in self.tokens]
+        self.raw = sqlite3.connect(path)
+        for i in range(len(self.tokens)):  # warm the page caches
+            self.request(i)
+            self.raw_lookup(i)
+
+    def raw_lookup(self, i: int) -> object:
+        return self.raw.execute(RAW_LOOKUP, self.hashes[i % len(self.hashes)]).fetchone()
+
+    def validate(self, i: int) -> object:
+        return self.provider.authenticate_token(self.tokens[i % len(self.tokens)])
+
+    def request(self, i: int) -> None:
+        serve(self.app, self.environs[i % len(self.environs)])
+
+    def close(self) -> None:
+        self.raw.close()
+        self.provider.store.close()
 
 
 def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:

@@ -50,33 +50,33 @@ def _write(data: bytes) -> None:
     """The ``write`` callable nobody uses."""
 
 
+def serve(app: WSGIApplication, environ: WSGIEnvironment) -> None:
+    """Call ``app`` as a PEP 3333 server would: a fresh environ, the body consumed, then closed."""
+    body = app(dict(environ), _start_response)
+    for _chunk in body:
+        pass
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
+
+
 def request_time(app: WSGIApplication, environs: Sequence[WSGIEnvironment], iterations: int) -> Timing:
-    """Mean µs per request in each of :data:`ROUNDS` rounds, calling ``app`` as a server would.
-
-    Each request gets a fresh copy of one of ``environs`` (cycled), and its
-    body is consumed and closed, as PEP 3333 servers do.
-    """
+    """µs per request to ``app``, cycling through ``environs``."""
     count = len(environs)
-    rounds = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for i in range(iterations):
-            body = app(dict(environs[i % count]), _start_response)
-            for _chunk in body:
-                pass
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        rounds.append((time.perf_counter() - start) / iterations * 1e6)
-    return _summary(rounds)
+    return call_times([lambda i: serve(app, environs[i % count])], iterations)[0]
 
 
-def call_time(function: Callable[[int], object], iterations: int) -> Timing:
-    """Mean µs per ``function(i)`` call in each of :data:`ROUNDS` rounds."""
-    rounds = []
+def call_times(functions: Sequence[Callable[[int], object]], iterations: int) -> list[Timing]:
+    """µs per ``function(i)`` call for each function, over :data:`ROUNDS` rounds.
+
+    The functions take turns round by round, so a burst of load from other
+    processes falls on all of them alike.
+    """
+    rounds: list[list[float]] = [[] for _ in functions]
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for i in range(iterations):
-            function(i)
-        rounds.append((time.perf_counter() - start) / iterations * 1e6)
-    return _summary(rounds)
+        for function, measured in zip(functions, rounds, strict=True):
+            start = time.perf_counter()
+            for i in range(iterations):
+                function(i)
+            measured.append((time.perf_counter() - start) / iterations * 1e6)
+    return [_summary(measured) for measured in rounds]
