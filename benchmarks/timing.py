@@ -17,17 +17,27 @@ ROUNDS = 9
 
 
 class Timing(NamedTuple):
-    """µs per request: the median round, and the best (least disturbed by other processes)."""
+    """µs per request: the median round, the best (least disturbed by other processes), every round."""
 
     median: float
     best: float
+    rounds: tuple[float, ...]
 
     def __str__(self) -> str:
         return f"{self.median:8.1f} {self.best:8.1f}"
 
 
 def _summary(rounds: list[float]) -> Timing:
-    return Timing(statistics.median(rounds), min(rounds))
+    return Timing(statistics.median(rounds), min(rounds), tuple(rounds))
+
+
+def paired_difference(a: Timing, b: Timing) -> float:
+    """The median, over rounds run back to back, of ``b``'s time relative to ``a``'s, minus one.
+
+    Rounds of the compared cases take turns (:func:`call_times`), so each pair
+    saw the same load from other processes; the median pair ignores bursts.
+    """
+    return statistics.median(y / x - 1 for x, y in zip(a.rounds, b.rounds, strict=True))
 
 
 def environ(path: str = "/", token: str | None = None) -> WSGIEnvironment:

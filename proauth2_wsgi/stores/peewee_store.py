@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -37,6 +38,13 @@ from .schema import SCHEMA, SCHEMA_VERSION, Field
 
 T = TypeVar("T")
 
+#: page size of a new SQLite file: a wide B-tree stays shallow, so a lookup costs
+#: about the same with 10^3 or 10^6 stored tokens
+SQLITE_PAGE_SIZE = 16384
+#: KiB of page cache per SQLite connection: keeps the token index's inner pages in memory
+SQLITE_CACHE_KIB = 32 * 1024
+#: bytes of a SQLite file mapped into memory (reads skip a copy through the page cache)
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 #: default URL: a SQLite file in the working directory
 DEFAULT_URL = "sqlite:///proauth2.db"
 #: most pooled connections per process (PostgreSQL, MySQL)
@@ -49,12 +57,27 @@ DEFAULT_TIMEOUT = 10
 _ENGINES = ("sqlite", "postgresql", "mysql")
 _SCHEME_ALIASES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}
 
+
 # How each column's database value becomes a record value, per table (None: as it is).
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: json.loads, bool: bool, int: int}
+@functools.lru_cache(maxsize=4096)
+def _decode_list(text: str) -> tuple[str, ...]:
+    # A few distinct scope lists cover nearly every row: decode each once.
+    return tuple(json.loads(text))
+
+
+def _list_from_db(text: str) -> list[str]:
+    return list(_decode_list(text))
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: _list_from_db, bool: bool, int: int}
 _FROM_DB = {
     name: {column: _CONVERTERS.get(field.type) for column, field in table.fields.items()}
     for name, table in SCHEMA.items()
 }
+# peewee's translation of any driver's exceptions into its own classes
+_DRIVER_ERRORS_AS_PEEWEE = peewee.__exception_wrapper__
+#: column names of each table, in the order ``SELECT *`` returns them
+_COLUMNS = {name: tuple(table.fields) for name, table in SCHEMA.items()}
 # An operation on a SQLite file needs no hold: each thread has its own connection.
 _NO_HOLD = nullcontext()
 
@@ -80,7 +103,11 @@ def _build_models(database: peewee.Database) -> dict[str, type[peewee.Model]]:
     models: dict[str, type[peewee.Model]] = {}
     for table_name, table in SCHEMA.items():
         attrs: dict[str, Any] = {name: _column(field, name, name == table.key) for name, field in table.fields.items()}
-        attrs["Meta"] = type("Meta", (), {"database": database, "table_name": f"proauth2_{table_name}"})
+        # On SQLite a text-keyed table is stored by its key (WITHOUT ROWID): one B-tree
+        # search per lookup instead of the key's index and then the rowid table.
+        meta = {"database": database, "table_name": f"proauth2_{table_name}"}
+        meta["without_rowid"] = isinstance(database, peewee.SqliteDatabase)
+        attrs["Meta"] = type("Meta", (), meta)
         models[table_name] = type(f"Proauth2_{table_name}", (peewee.Model,), attrs)
     version_meta = type("Meta", (), {"database": database, "table_name": "proauth2_schema_version"})
     models["_version"] = type(
@@ -227,6 +254,8 @@ class PeeweeDataStore(DataStore):
     # -- the contract ---------------------------------------------------------
 
     def _fetch(self, table: str, where: Record) -> Record | None:
+        # The hot path (every bearer token validation): a cached statement run
+        # straight on the driver's cursor, peewee only translating errors.
         fields = tuple(where)
         sql = self._fetch_sql.get((table, fields))
         if sql is None:
@@ -234,13 +263,18 @@ class PeeweeDataStore(DataStore):
             self._fetch_sql[(table, fields)] = sql
         params = [_to_db(SCHEMA[table].fields[name], value) for name, value in where.items()]
         params.append(1)  # the LIMIT
+        columns = _COLUMNS[table]
 
         def fetch() -> Record | None:
-            cursor = self._db.execute_sql(sql, params)
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            return self._from_db(table, dict(zip([d[0] for d in cursor.description], row, strict=True)))
+            peewee.logger.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
+            with _DRIVER_ERRORS_AS_PEEWEE:
+                cursor = self._db.connection().cursor()
+                try:
+                    cursor.execute(sql, params)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+            return None if row is None else self._from_db(table, dict(zip(columns, row, strict=True)))
 
         return self._run(fetch)
 
@@ -348,7 +382,14 @@ def _open_database(
         return peewee.SqliteDatabase(
             database,
             timeout=timeout,
-            pragmas={"journal_mode": "wal", "synchronous": "normal", "busy_timeout": timeout * 1000},
+            pragmas={
+                "page_size": SQLITE_PAGE_SIZE,  # before WAL: only a new database takes it
+                "journal_mode": "wal",
+                "synchronous": "normal",
+                "busy_timeout": timeout * 1000,
+                "cache_size": -SQLITE_CACHE_KIB,
+                "mmap_size": SQLITE_MMAP_BYTES,
+            },
         )
     params: dict[str, Any] = {"host": host, "port": port, "user": user}
     if pwd is not None:
@@ -356,5 +397,25 @@ def _open_database(
     params = {k: v for k, v in params.items() if v is not None}
     common = {"max_connections": max_connections, "stale_timeout": DEFAULT_STALE_TIMEOUT, "timeout": timeout}
     if engine == "postgresql":
-        return pool.PooledPostgresqlDatabase(database, connect_timeout=timeout, **common, **params)
-    return pool.PooledMySQLDatabase(database, connect_timeout=timeout, charset="utf8mb4", **common, **params)
+        return _PooledPostgresql(database, connect_timeout=timeout, **common, **params)
+    return _PooledMySQL(database, connect_timeout=timeout, charset="utf8mb4", **common, **params)
+
+
+class _PooledPostgresql(pool.PooledPostgresqlDatabase):
+    """A pool that checks a connection's local state on check-out, not with a round trip.
+
+    peewee pings every connection it hands out, doubling the cost of a
+    one-query operation. A connection the server dropped is instead found by
+    its first query, which fails (503) and marks it closed, so the pool
+    discards it; idle connections are retired after ``DEFAULT_STALE_TIMEOUT``.
+    """
+
+    def _is_closed(self, conn: Any) -> bool:
+        return bool(conn.closed)
+
+
+class _PooledMySQL(pool.PooledMySQLDatabase):
+    """As :class:`_PooledPostgresql`: no ping per check-out, the driver's own state instead."""
+
+    def _is_closed(self, conn: Any) -> bool:
+        return not conn.open
