@@ -19,7 +19,7 @@ reaches a streamed body (PEP 3333).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
@@ -31,6 +31,7 @@ from .scopes import parse_scope
 from .token_cache import DEFAULT_SIZE, TokenCache
 
 if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["BearerTokenMiddleware", "Rule"]
@@ -73,6 +74,12 @@ class BearerTokenMiddleware:
         query, in this process; 0 (the default) turns the cache off. A revoked
         token stays accepted for up to this long: see :mod:`~proauth2_wsgi.token_cache`.
     :param cache_size: most tokens the cache keeps per process.
+    :param exempt_methods: request methods passed through unchecked, unannotated:
+        ``OPTIONS`` by default, since a CORS preflight never carries credentials
+        (Fetch standard, CORS-preflight request). ``()`` checks every method.
+
+    Every response on a protected path carries ``Vary: Authorization``, so a
+    shared cache never serves one caller's answer to another.
     """
 
     def __init__(
@@ -88,6 +95,7 @@ class BearerTokenMiddleware:
         allow_query_token: bool = False,
         cache_ttl: float = 0.0,
         cache_size: int = DEFAULT_SIZE,
+        exempt_methods: Iterable[str] = ("OPTIONS",),
     ) -> None:
         self.app = app
         self.provider = provider
@@ -97,6 +105,7 @@ class BearerTokenMiddleware:
         self.allow_query_token = allow_query_token
         self._validator: TokenValidator = TokenCache(provider, cache_ttl, cache_size) if cache_ttl else provider
         self._policies = _compile_policies(rules, public_paths)
+        self.exempt_methods = frozenset(method.upper() for method in exempt_methods)
         self._no_token = _Prerendered(bearer_error_response(None, realm))
 
     def __repr__(self) -> str:
@@ -113,8 +122,9 @@ class BearerTokenMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         required = self.policy(environ.get("PATH_INFO", ""))
-        if required is _PUBLIC:
+        if required is _PUBLIC or environ.get("REQUEST_METHOD") in self.exempt_methods:
             return self.app(environ, start_response)
+        start_response = _vary_on_authorization(start_response)
         try:
             token = authenticate_request(
                 environ,
@@ -132,6 +142,26 @@ class BearerTokenMiddleware:
         if token is None and not self.optional:
             return self._no_token(environ, start_response)
         return self.app(environ, start_response)
+
+
+def _vary_on_authorization(start_response: StartResponse) -> StartResponse:
+    """``start_response`` adding ``Authorization`` to the response's ``Vary`` header (RFC 9110 §12.5.5)."""
+
+    def start(
+        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        headers = list(headers)
+        for index, (name, value) in enumerate(headers):
+            if name.lower() == "vary":
+                fields = {field.strip().lower() for field in value.split(",")}
+                if not fields & {"authorization", "*"}:
+                    headers[index] = (name, f"{value}, Authorization")
+                break
+        else:
+            headers.append(("Vary", "Authorization"))
+        return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+    return start  # type: ignore[return-value]
 
 
 class _Prerendered:

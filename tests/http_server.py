@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 def serve(app: WSGIApplication, host: str = "127.0.0.1") -> Iterator[str]:
     """Run ``app`` on werkzeug's threaded server; yield its base URL (``http://127.0.0.1:PORT``)."""
     server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-http-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-http-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://{host}:{server.server_port}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import threading
 import weakref
@@ -74,8 +75,10 @@ _FROM_DB = {
     name: {column: _CONVERTERS.get(field.type) for column, field in table.fields.items()}
     for name, table in SCHEMA.items()
 }
+# peewee's own query log
+_QUERY_LOG = logging.getLogger("peewee")
 # peewee's translation of any driver's exceptions into its own classes
-_DRIVER_ERRORS_AS_PEEWEE = peewee.__exception_wrapper__
+_DRIVER_ERRORS_AS_PEEWEE = peewee.__exception_wrapper__  # type: ignore[attr-defined]
 #: column names of each table, in the order ``SELECT *`` returns them
 _COLUMNS = {name: tuple(table.fields) for name, table in SCHEMA.items()}
 # An operation on a SQLite file needs no hold: each thread has its own connection.
@@ -266,7 +269,7 @@ class PeeweeDataStore(DataStore):
         columns = _COLUMNS[table]
 
         def fetch() -> Record | None:
-            peewee.logger.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
+            _QUERY_LOG.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
             with _DRIVER_ERRORS_AS_PEEWEE:
                 cursor = self._db.connection().cursor()
                 try:
