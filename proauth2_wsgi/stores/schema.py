@@ -46,6 +46,18 @@ _HASH = Field(str, max_length=64)
 _LIST = Field(list, max_length=20_000)
 _TIME = Field(int)
 
+# What access and refresh tokens both record; a refresh token also records its rotation ("used").
+_TOKEN_FIELDS: Mapping[str, Field] = {
+    "token_hash": _HASH,
+    "client_id": Field(str, max_length=255, indexed=True),
+    "user_id": Field(str, nullable=True, max_length=255, indexed=True),
+    "scopes": _LIST,
+    "grant_id": Field(str, max_length=64, indexed=True),
+    "issued_at": _TIME,
+    "expires_at": Field(int, indexed=True),
+    "revoked": Field(bool),
+}
+
 SCHEMA: Mapping[str, Table] = {
     "clients": Table(
         key="client_id",
@@ -77,33 +89,8 @@ SCHEMA: Mapping[str, Table] = {
             "used": Field(bool),
         },
     ),
-    "access_tokens": Table(
-        key="token_hash",
-        fields={
-            "token_hash": _HASH,
-            "client_id": Field(str, max_length=255, indexed=True),
-            "user_id": Field(str, nullable=True, max_length=255, indexed=True),
-            "scopes": _LIST,
-            "grant_id": Field(str, max_length=64, indexed=True),
-            "issued_at": _TIME,
-            "expires_at": Field(int, indexed=True),
-            "revoked": Field(bool),
-        },
-    ),
-    "refresh_tokens": Table(
-        key="token_hash",
-        fields={
-            "token_hash": _HASH,
-            "client_id": Field(str, max_length=255, indexed=True),
-            "user_id": Field(str, nullable=True, max_length=255, indexed=True),
-            "scopes": _LIST,
-            "grant_id": Field(str, max_length=64, indexed=True),
-            "issued_at": _TIME,
-            "expires_at": Field(int, indexed=True),
-            "revoked": Field(bool),
-            "used": Field(bool),
-        },
-    ),
+    "access_tokens": Table(key="token_hash", fields=_TOKEN_FIELDS),
+    "refresh_tokens": Table(key="token_hash", fields={**_TOKEN_FIELDS, "used": Field(bool)}),
 }
 
 

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from proauth2_wsgi import Proauth2, Proauth2Error
-from proauth2_wsgi.pkce import s256_challenge
+from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
 from proauth2_wsgi.stores import PeeweeDataStore
+from tests.core.helpers import authorize, exchange, obtain_tokens
 
 THREADS = 32
-REDIRECT_URI = "https://client.example.com/callback"
-VERIFIER = "v" * 64
 
 
 def race(attempt: Callable[[], dict[str, Any]], store: PeeweeDataStore) -> tuple[list[dict[str, Any]], list[str]]:
@@ -34,48 +32,24 @@ def race(attempt: Callable[[], dict[str, Any]], store: PeeweeDataStore) -> tuple
     return [r for r in results if isinstance(r, dict)], [r for r in results if isinstance(r, str)]
 
 
-def test_32_threads_exchanging_one_code_get_exactly_one_token(provider: Proauth2, store: PeeweeDataStore) -> None:
+def test_32_threads_exchanging_one_code_get_exactly_one_token(
+    provider: Proauth2, store: PeeweeDataStore, confidential: ClientCredentials
+) -> None:
     """RFC 6749 §4.1.2: a code is used once; the other 31 requests get invalid_grant."""
-    client_id, client_secret = provider.register_app("Racer", [REDIRECT_URI])
-    code = provider.request_authorization(
-        client_id,
-        "alice",
-        redirect_uri=REDIRECT_URI,
-        code_challenge=s256_challenge(VERIFIER),
-        code_challenge_method="S256",
-    )["code"]
-    wins, errors = race(
-        lambda: provider.request_access_token(
-            "authorization_code",
-            client_id,
-            client_secret,
-            code=code,
-            redirect_uri=REDIRECT_URI,
-            code_verifier=VERIFIER,
-        ),
-        store,
-    )
+    authorized = authorize(provider, confidential)
+    wins, errors = race(lambda: exchange(provider, confidential, authorized), store)
     assert len(wins) == 1
     assert errors == ["invalid_grant"] * (THREADS - 1)
-    assert len(store.fetch_all("access_tokens", client_id=client_id)) == 1
-    assert len(store.fetch_all("refresh_tokens", client_id=client_id)) == 1
+    assert len(store.fetch_all("access_tokens", client_id=confidential.client_id)) == 1
+    assert len(store.fetch_all("refresh_tokens", client_id=confidential.client_id)) == 1
 
 
 def test_32_threads_rotating_one_refresh_token_get_exactly_one_rotation(
-    provider: Proauth2, store: PeeweeDataStore
+    provider: Proauth2, store: PeeweeDataStore, confidential: ClientCredentials
 ) -> None:
     """RFC 9700 §4.14.2: one rotation wins; the others are reuse, and the grant is revoked."""
-    client_id, client_secret = provider.register_app("Racer", [REDIRECT_URI])
-    code = provider.request_authorization(
-        client_id,
-        "alice",
-        redirect_uri=REDIRECT_URI,
-        code_challenge=s256_challenge(VERIFIER),
-        code_challenge_method="S256",
-    )["code"]
-    first = provider.request_access_token(
-        "authorization_code", client_id, client_secret, code=code, redirect_uri=REDIRECT_URI, code_verifier=VERIFIER
-    )
+    first = obtain_tokens(provider, confidential)
+    client_id, client_secret = confidential
     wins, errors = race(
         lambda: provider.request_access_token(
             "refresh_token", client_id, client_secret, refresh_token=first["refresh_token"]

@@ -6,10 +6,10 @@ import secrets
 
 import pytest
 
-from proauth2_wsgi import Proauth2, Proauth2Error
-from proauth2_wsgi.pkce import s256_challenge
+from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
 from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
 from proauth2_wsgi.tokens import SECRET_BYTES, generate_secret
+from tests.core.helpers import authorize, exchange
 
 REDIRECT_URI = "https://client.example.com/callback"
 
@@ -24,34 +24,28 @@ def dump_database(store: PeeweeDataStore) -> str:
     return "\n".join(lines)
 
 
-def test_database_dump_after_a_full_flow_holds_no_usable_secret(provider: Proauth2, store: PeeweeDataStore) -> None:
+def test_database_dump_after_a_full_flow_holds_no_usable_secret(
+    provider: Proauth2, store: PeeweeDataStore, confidential: ClientCredentials
+) -> None:
     """Client secret, code, verifier, access and refresh tokens are stored only as digests."""
-    verifier = generate_secret()
-    client_id, client_secret = provider.register_app("Dumped", [REDIRECT_URI])
-    code = provider.request_authorization(
-        client_id,
-        "alice",
-        redirect_uri=REDIRECT_URI,
-        code_challenge=s256_challenge(verifier),
-        code_challenge_method="S256",
-    )["code"]
-    first = provider.request_access_token(
-        "authorization_code", client_id, client_secret, code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier
-    )
+    authorized = authorize(provider, confidential)
+    first = exchange(provider, confidential, authorized)
+    client_id, client_secret = confidential
     second = provider.request_access_token(
         "refresh_token", client_id, client_secret, refresh_token=first["refresh_token"]
     )
     dump = dump_database(store)
     assert client_id in dump  # the dump is real: public identifiers are there
-    for secret in (
+    secrets_issued = (
         client_secret,
-        code,
-        verifier,
+        authorized.code,
+        authorized.verifier,
         first["access_token"],
         first["refresh_token"],
         second["access_token"],
         second["refresh_token"],
-    ):
+    )
+    for secret in secrets_issued:
         assert secret and secret not in dump
 
 
