@@ -112,9 +112,26 @@ class BearerTokenMiddleware:
         return f"<BearerTokenMiddleware realm={self.realm!r} app={self.app!r}>"
 
     def policy(self, path: str) -> frozenset[str] | None:
-        """The scopes a request to ``path`` needs, or None for a public path."""
-        if "/." in path or "//" in path:
-            path = _normalise(path)
+        """The scopes a request to ``path`` needs, or None for a public path.
+
+        A path with dot or empty segments gets the stricter of the policies of
+        the path as sent and as resolved: the application may route either
+        (werkzeug's ``<path:...>`` matches ``/admin/../public`` under
+        ``/admin``), so neither ``/public/../admin`` nor ``/admin/../public``
+        may slip out from under ``/admin``'s rule.
+        """
+        raw = self._match(path)
+        if "/." not in path and "//" not in path:
+            return raw
+        resolved = self._match(_normalise(path))
+        if raw is _PUBLIC:
+            return resolved
+        if resolved is _PUBLIC:
+            return raw
+        return raw | resolved
+
+    def _match(self, path: str) -> frozenset[str] | None:
+        """The policy of the longest configured prefix of ``path``."""
         for prefix, below, policy in self._policies:
             if path == prefix or path.startswith(below):
                 return policy

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.test import Client
 
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
@@ -27,7 +28,10 @@ def middleware(provider: Proauth2, **options: Any) -> BearerTokenMiddleware:
         pytest.param("/health", None, id="public"),
         pytest.param("/health/live", None, id="public-below"),
         pytest.param("/health/../api/admin", frozenset({"admin"}), id="dot-segments-resolved"),
-        pytest.param("//api//admin/", frozenset({"admin"}), id="empty-segments-resolved"),
+        pytest.param("//api//admin/", frozenset({"admin", "email"}), id="empty-segments-resolved-stricter-of-both"),
+        pytest.param("/api/admin/../../health", frozenset({"admin"}), id="dot-segments-out-of-a-rule"),
+        pytest.param("/api/admin/x/..//../../health", frozenset({"admin"}), id="mixed-segments-out-of-a-rule"),
+        pytest.param("/api//admin", frozenset({"admin", "profile"}), id="stricter-of-both-unions-scopes"),
         pytest.param("/docs", None, id="public-docs"),
         pytest.param("/docs/private/page", frozenset({"admin"}), id="rule-inside-public-path"),
         pytest.param("", frozenset({"email"}), id="empty-path"),
@@ -36,6 +40,27 @@ def middleware(provider: Proauth2, **options: Any) -> BearerTokenMiddleware:
 def test_policy_longest_prefix_wins(provider: Proauth2, path: str, expected: frozenset[str] | None) -> None:
     wrapped = middleware(provider, rules=[*RULES, ("/docs/private/", "admin")], public_paths=["/health", "/docs/"])
     assert wrapped.policy(path) == expected
+
+
+def test_dot_segments_cannot_carry_a_protected_route_onto_a_public_path(provider: Proauth2, tokens: Tokens) -> None:
+    """A Flask ``<path:...>`` route under a protected prefix is not reachable through ``..`` (RFC 3986 §5.2.4).
+
+    The middleware resolves dot segments to find a policy, but Flask routes
+    the path as sent: ``/api/admin/../../health`` reaches ``/api/admin/<path>``.
+    """
+    app = Flask(__name__)
+
+    @app.route("/api/admin/<path:rest>")
+    def admin(rest: str) -> str:
+        return f"admin page {rest}"
+
+    client = Client(BearerTokenMiddleware(app.wsgi_app, provider, rules=RULES, public_paths=["/health"]))
+    for path in ("/api/admin/../../health", "/api/admin/x/../../../health/"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert b"admin page" not in response.data
+        assert client.get(path, headers=bearer(tokens.for_user(scope="profile"))).status_code == 403
+    assert client.get(path, headers=bearer(tokens.for_user(scope="admin profile"))).status_code == 200
 
 
 def test_secure_by_default_everything_needs_a_token(provider: Proauth2) -> None:
