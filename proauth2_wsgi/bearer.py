@@ -60,8 +60,10 @@ TOKEN = "proauth2.token"
 MAX_FORM_BODY = 64 * 1024
 
 _PARAMETER = "access_token"
+_SCHEME = "bearer"
 _FORM_TYPE = "application/x-www-form-urlencoded"
-_MALFORMED_HEADER = "the Authorization header is not 'Bearer' followed by one token (RFC 6750 §2.1)"
+# Error descriptions stay inside the RFC 6749 §5.2 charset (no "§"), so they reach clients unaltered.
+_MALFORMED_HEADER = "the Authorization header is not 'Bearer' followed by one token (RFC 6750 section 2.1)"
 
 
 class TokenValidator(Protocol):
@@ -94,19 +96,23 @@ def extract_token(environ: WSGIEnvironment, *, allow_form: bool = False, allow_q
             if not looks_like_token(auth.token):
                 raise InvalidRequest(_MALFORMED_HEADER)
             found.append(auth.token)
+        elif (header.split(None, 1) or [""])[0].lower() == _SCHEME:
+            # "Bearer<TAB>token" and the like: a bearer credential, but not the §2.1 syntax.
+            raise InvalidRequest(_MALFORMED_HEADER)
     query = environ.get("QUERY_STRING")
-    if query and _PARAMETER in query:
+    # "%" too: "access%5Ftoken=..." names the same parameter once decoded.
+    if query and (_PARAMETER in query or "%" in query):
         token = _parameter(parse_qsl(query, keep_blank_values=True))
         if token is not None:
             if not allow_query:
-                raise InvalidRequest("access tokens in the query string are refused (RFC 6750 §2.3, RFC 9700)")
+                raise InvalidRequest("access tokens in the query string are refused (RFC 6750 section 2.3, RFC 9700)")
             found.append(token)
     if allow_form:
         token = _form_token(environ)
         if token is not None:
             found.append(token)
     if len(found) > 1:
-        raise InvalidRequest("the request uses more than one method to send the access token (RFC 6750 §2)")
+        raise InvalidRequest("the request uses more than one method to send the access token (RFC 6750 section 2)")
     return found[0] if found else None
 
 

@@ -11,7 +11,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from proauth2_wsgi.bearer import MAX_FORM_BODY, bearer_error_response, extract_token
-from proauth2_wsgi.errors import InsufficientScope, InvalidRequest, InvalidToken, StorageUnavailable
+from proauth2_wsgi.errors import InsufficientScope, InvalidRequest, InvalidToken, StorageUnavailable, safe_description
 
 TOKEN = "tok-EN_.~+/abc=="
 
@@ -29,7 +29,7 @@ def test_rfc6750_2_1_no_token_is_none() -> None:
     assert extract_token(environ()) is None
 
 
-@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Digest username=x", "Negotiate abc"])
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Digest username=x", "Negotiate abc", "Bearerx abc", "  "])
 def test_rfc6750_2_1_another_scheme_is_not_a_bearer_token(header: str) -> None:
     assert extract_token(environ(headers={"Authorization": header})) is None
 
@@ -46,6 +46,8 @@ def test_rfc6750_2_1_another_scheme_is_not_a_bearer_token(header: str) -> None:
         pytest.param('Bearer "abc"', id="quoted"),
         pytest.param("Bearer " + "a" * 513, id="too-long"),
         pytest.param("Bearer abc, Bearer def", id="two-headers-joined"),
+        pytest.param("Bearer\tabc", id="tab-not-space"),
+        pytest.param("bearer\t abc", id="tab-then-space"),
     ],
 )
 def test_rfc6750_2_1_malformed_header_is_invalid_request(header: str) -> None:
@@ -57,6 +59,39 @@ def test_rfc6750_2_1_malformed_header_is_invalid_request(header: str) -> None:
 def test_rfc6750_2_3_query_token_refused_by_default() -> None:
     with pytest.raises(InvalidRequest, match="query string"):
         extract_token(environ(query_string={"access_token": TOKEN}))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("access%5Ftoken=" + TOKEN, id="encoded-underscore"),
+        pytest.param("access%5ftoken=" + TOKEN, id="encoded-lower-hex"),
+        pytest.param("%61ccess_token=" + TOKEN, id="encoded-letter"),
+    ],
+)
+def test_rfc6750_2_3_percent_encoded_parameter_name_is_still_refused(query: str) -> None:
+    """RFC 6750 §2.3 / RFC 9700 §4.3.2: ``access%5Ftoken`` is ``access_token`` once decoded, and refused as well."""
+    with pytest.raises(InvalidRequest, match="query string"):
+        extract_token(environ(query_string=query))
+    with pytest.raises(InvalidRequest, match="more than one method"):
+        extract_token(environ(query_string=query, headers={"Authorization": f"Bearer {TOKEN}"}), allow_query=True)
+
+
+def test_rfc6750_3_1_error_descriptions_reach_clients_unaltered() -> None:
+    """RFC 6749 §5.2 allows no "§" in ``error_description``: ours carry none, so none is mangled into "?"."""
+    both = {"query_string": {"access_token": TOKEN}, "headers": {"Authorization": f"Bearer {TOKEN}"}}
+    cases: list[tuple[dict[str, Any], bool]] = [
+        ({"headers": {"Authorization": "Bearer a b"}}, False),
+        ({"query_string": {"access_token": TOKEN}}, False),
+        (both, True),
+    ]
+    for options, allow_query in cases:
+        with pytest.raises(InvalidRequest) as caught:
+            extract_token(environ(**options), allow_query=allow_query)
+        description = caught.value.error_description
+        assert description is not None
+        assert "?" not in description
+        assert safe_description(description) == description
 
 
 def test_rfc6750_2_3_query_token_when_allowed() -> None:
