@@ -6,12 +6,34 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
 
 from . import client_views, provider_views
 
 #: where the demo listens unless told otherwise
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+#: headers on every page the demo renders: no framing (clickjacking the consent page,
+#: RFC 9700 §4.16), no caching of pages showing a user or a CSRF token, no URL with
+#: ``state`` or a code leaking through ``Referer`` (RFC 9700 §4.2.4), no script at all
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _page_headers(response: Response) -> Response:
+    """Add :data:`PAGE_HEADERS` to HTML responses, keeping any such header a view set itself."""
+    if response.mimetype == "text/html":
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
 
 
 def _secret_key(instance: Path) -> str:
@@ -56,6 +78,8 @@ def create_app(
     provider_views.oauth.init_app(app)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(client_views.bp)
+    app.after_request(_page_headers)
+    app.register_error_handler(HTTPException, provider_views.api_error)
     with app.app_context():
         provider = provider_views.oauth.provider
         app.extensions[client_views.EXTENSION_KEY] = client_views.ensure_demo_client(app, provider, base_url)

@@ -2,7 +2,8 @@
 
 It plays the part of a third-party web app: it starts the authorization code
 flow with PKCE (RFC 7636), receives the callback, checks ``state`` and ``iss``
-(RFC 9207), exchanges the code at the token endpoint with its client
+(RFC 9207), and that the flow was started in this very browser (a cookie,
+RFC 6749 §10.12), exchanges the code at the token endpoint with its client
 credentials (HTTP Basic, RFC 6749 §2.3.1), and calls ``/api/me`` with the
 access token (RFC 6750 §2.1). It uses only the standard library, as any
 client in any language could.
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request
 
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi.pkce import s256_challenge
@@ -37,6 +38,10 @@ EXTENSION_KEY = "demo_client"
 MAX_PENDING = 256
 #: seconds the client waits for the provider's token endpoint
 HTTP_TIMEOUT = 10
+#: the cookie binding a flow's ``state`` to the browser that started it (RFC 6749 §10.12)
+STATE_COOKIE = "demo_client_state"
+#: seconds a started flow may take to come back to the callback
+STATE_COOKIE_MAX_AGE = 600
 
 
 @dataclass(frozen=True)
@@ -51,24 +56,29 @@ class DemoClient:
 
 
 class PendingFlows:
-    """``state`` -> PKCE ``code_verifier`` of the flows this client started (bounded, thread-safe)."""
+    """``state`` -> PKCE ``code_verifier`` of the flows this client started (bounded, thread-safe).
+
+    A flow started by a browser (``bound``) must come back to that browser:
+    the callback also checks the :data:`STATE_COOKIE` it was given. Only the
+    URL ``python -m demo`` prints for its operator is unbound.
+    """
 
     def __init__(self, limit: int = MAX_PENDING) -> None:
-        self._flows: OrderedDict[str, str] = OrderedDict()
+        self._flows: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self._lock = threading.Lock()
         self._limit = limit
 
-    def start(self) -> tuple[str, str]:
+    def start(self, bound: bool = False) -> tuple[str, str]:
         """A new ``(state, code_verifier)`` pair, remembered until :meth:`finish`."""
         state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
         with self._lock:
-            self._flows[state] = verifier
+            self._flows[state] = (verifier, bound)
             while len(self._flows) > self._limit:
                 self._flows.popitem(last=False)
         return state, verifier
 
-    def finish(self, state: str) -> str | None:
-        """The verifier of the flow ``state`` started, once; None for an unknown state."""
+    def finish(self, state: str) -> tuple[str, bool] | None:
+        """The ``(verifier, bound)`` of the flow ``state`` started, once; None for an unknown state."""
         with self._lock:
             for known in list(self._flows):
                 if hmac.compare_digest(known.encode(), state.encode()):
@@ -99,9 +109,9 @@ def ensure_demo_client(app: Flask, provider: Provider, base_url: str) -> DemoCli
     return DemoClient(saved["client_id"], saved["client_secret"], redirect_uri, base_url, issuer)
 
 
-def authorization_url(client: DemoClient, scope: str = "profile") -> str:
-    """A fresh authorization URL with state and an S256 PKCE challenge."""
-    state, verifier = PENDING.start()
+def start_flow(client: DemoClient, scope: str = "profile", *, bound: bool = False) -> tuple[str, str]:
+    """A fresh flow: its authorization URL (``state``, S256 PKCE challenge) and its ``state``."""
+    state, verifier = PENDING.start(bound)
     query = urlencode(
         {
             "response_type": "code",
@@ -113,7 +123,12 @@ def authorization_url(client: DemoClient, scope: str = "profile") -> str:
             "code_challenge_method": "S256",
         }
     )
-    return f"{client.base_url}/authorize?{query}"
+    return f"{client.base_url}/authorize?{query}", state
+
+
+def authorization_url(client: DemoClient, scope: str = "profile") -> str:
+    """The authorization URL of a fresh flow not bound to any browser (the one ``python -m demo`` prints)."""
+    return start_flow(client, scope)[0]
 
 
 def _demo_client() -> DemoClient:
@@ -157,16 +172,45 @@ def index() -> str:
 
 @bp.route("/start")
 def start() -> Response:
-    return redirect(authorization_url(_demo_client(), request.args.get("scope", "profile")), 303)
+    """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12)."""
+    url, state = start_flow(_demo_client(), request.args.get("scope", "profile"), bound=True)
+    response = redirect(url, 303)
+    response.set_cookie(
+        STATE_COOKIE, state, max_age=STATE_COOKIE_MAX_AGE, path=bp.url_prefix, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+def _started_here(state: str) -> bool:
+    """True when this browser started the flow ``state`` (its :data:`STATE_COOKIE` holds it)."""
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), state.encode())
 
 
 @bp.route("/callback")
-def callback() -> tuple[str, int] | str:
-    """RFC 6749 §4.1.2: the provider sends the user back here with a code or an error."""
+def callback() -> Response:
+    """RFC 6749 §4.1.2: the provider sends the user back here with a code or an error.
+
+    The ``state`` must be one this client issued and not used yet and, for a
+    flow started at ``/client/start``, issued to this browser: otherwise an
+    attacker could send a victim to the callback with the attacker's own
+    code (RFC 6749 §10.12, RFC 9700 §4.7).
+    """
+    response = make_response(_callback())
+    response.delete_cookie(STATE_COOKIE, path=bp.url_prefix, httponly=True, samesite="Lax")
+    return response
+
+
+def _callback() -> tuple[str, int] | str:
     client = _demo_client()
-    verifier = PENDING.finish(request.args.get("state", ""))
-    if verifier is None:
+    state = request.args.get("state", "")
+    flow = PENDING.finish(state)
+    if flow is None:
         return render_template("client.html", client=client, result={"error": "unknown or reused state"}), 400
+    verifier, bound = flow
+    if bound and not _started_here(state):
+        result = {"error": "this flow was not started in this browser (RFC 6749 section 10.12)"}
+        return render_template("client.html", client=client, result=result), 400
     if request.args.get("iss") != client.issuer:
         return render_template("client.html", client=client, result={"error": "wrong or missing iss (RFC 9207)"}), 400
     if "error" in request.args:

@@ -12,6 +12,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from flask_proauth2 import Proauth2, current_token
 
@@ -44,7 +45,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/")
 def home() -> str:
-    return render_template("home.html", user=session.get("user"))
+    user = session.get("user")
+    return render_template("home.html", user=user, csrf=_csrf_token() if user else None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,6 +66,9 @@ def login() -> Response | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Sign out; a cross-site form cannot sign the user out (the CSRF token is checked)."""
+    if not _csrf_ok():
+        return Response("Invalid or missing CSRF token.", 400, mimetype="text/plain")
     session.clear()
     return redirect(url_for("provider.home"), 303)
 
@@ -96,3 +101,16 @@ def me() -> Response:
     """A protected resource (RFC 6750): who the token speaks for."""
     assert current_token is not None
     return jsonify(user_id=current_token.user_id, client_id=current_token.client_id, scope=current_token.scope)
+
+
+def api_error(error: HTTPException) -> Response | HTTPException:
+    """A 404, 405... under ``/api/`` as JSON, as an API client expects; other paths keep Flask's page."""
+    if not request.path.startswith("/api/") or error.code is None:
+        return error
+    name = (error.name or "error").lower().replace(" ", "_")
+    response = jsonify(error=name, error_description=error.description)
+    response.status_code = error.code
+    for header, value in error.get_headers():
+        if header.lower() != "content-type":
+            response.headers[header] = value
+    return response

@@ -16,9 +16,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.http_server import serve
+
 from .conftest import DEMO_PASSWORD, DEMO_USER, DemoServer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from playwright.sync_api import Page, Request, Route
 
 pytestmark = pytest.mark.browser
@@ -172,3 +177,32 @@ def test_wrong_password_is_refused(page: Page, demo: DemoServer) -> None:
     assert urlsplit(page.url).path == "/login"
     assert page.url == login_url  # still carrying ?next=, nothing granted
     assert page.get_by_role("button", name="Allow").count() == 0
+
+
+def test_login_and_consent_cannot_be_framed(page: Page, demo: DemoServer) -> None:
+    """Clickjacking (RFC 6749 §10.13, RFC 9700 §4.16): another site framing the demo's pages sees no form.
+
+    The attacker's page is served from ``localhost``, a site other than the
+    demo's ``127.0.0.1``, over real HTTP on loopback.
+    """
+    _start_and_sign_in(page, demo)
+    consent_url = page.url
+    assert page.get_by_role("button", name="Allow").count() == 1
+    frames = "".join(
+        f'<iframe src="{url}" width="600" height="400"></iframe>' for url in (consent_url, demo.url("/login"))
+    )
+    body = f"<!doctype html><title>attacker</title><body>{frames}</body>".encode()
+
+    def attacker_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with serve(attacker_app, host="localhost") as attacker:
+        with page.expect_response(lambda response: response.url == demo.url("/login")) as login:
+            page.goto(attacker)
+        assert login.value.status == 200  # the demo answered the framed request: the browser refused to show it
+        page.wait_for_timeout(500)
+        children = [frame for frame in page.frames if frame != page.main_frame]
+        assert len(children) == 2
+        for frame in children:
+            assert frame.locator("form, button, input").count() == 0, frame.url

@@ -169,3 +169,68 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
         assert code == 0, output
         assert output.rstrip().endswith("proauth2 demo stopped."), output
         assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("path", ["/login", "/authorize", "/", "/client/"])
+def test_pages_refuse_framing_and_caching(http: requests.Session, demo: DemoServer, path: str) -> None:
+    """Login and consent cannot be framed (clickjacking, RFC 9700 §4.16; RFC 6749 §10.13) nor cached."""
+    assert sign_in(http, demo).status_code == 303
+    url = _start(http, demo) if path == "/authorize" else demo.url(path)
+    page = http.get(url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    if path == "/authorize":
+        assert "Allow" in page.text
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_callback_from_another_browser_is_refused(demo: DemoServer) -> None:
+    """RFC 6749 §10.12, RFC 9700 §4.7: the client's ``state`` is bound to the browser that started the flow.
+
+    The attacker completes a flow for their own account but stops before the
+    callback, then sends the victim there: the victim's browser must not
+    finish the attacker's flow.
+    """
+    with http_session() as attacker, http_session() as victim:
+        assert sign_in(attacker, demo).status_code == 303
+        callback = consent(attacker, _start(attacker, demo)).headers["Location"]
+        assert callback.startswith(demo.url("/client/callback?"))
+
+        refused = victim.get(callback, timeout=10)
+        assert refused.status_code == 400
+        assert "not started in this browser" in refused.text
+        assert "Signed in" not in refused.text
+
+        # The browser that started a flow finishes it.
+        assert sign_in(victim, demo).status_code == 303
+        own = victim.get(consent(victim, _start(victim, demo)).headers["Location"], timeout=10)
+        assert own.status_code == 200
+        assert "Signed in" in own.text
+
+
+def test_logout_needs_the_csrf_token(http: requests.Session, demo: DemoServer) -> None:
+    """A cross-site form cannot sign the user out; the home page's own form can."""
+    assert sign_in(http, demo).status_code == 303
+    refused = http.post(demo.url("/logout"), allow_redirects=False, timeout=10)
+    assert refused.status_code == 400
+    home = http.get(demo.url("/"), timeout=10).text
+    assert SIGNED_IN in home
+    signed_out = http.post(demo.url("/logout"), data={"csrf": form_inputs(home)["csrf"]}, allow_redirects=False)
+    assert signed_out.status_code == 303
+    assert SIGNED_IN not in http.get(demo.url("/"), timeout=10).text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [pytest.param("POST", "/api/me", 405, id="wrong-method"), pytest.param("GET", "/api/nothing", 404, id="no-route")],
+)
+def test_api_errors_are_json(http: requests.Session, demo: DemoServer, method: str, path: str, status: int) -> None:
+    """An API client gets JSON from ``/api/`` even when no view ran (405 keeps its ``Allow``)."""
+    response = http.request(method, demo.url(path), timeout=10)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"]
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
