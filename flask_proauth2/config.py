@@ -81,7 +81,7 @@ def _coerce(value: Any, default: Any) -> Any:
     text = value.strip().lower()
     if isinstance(default, bool):
         return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text, value)
-    if isinstance(default, int) and text.isdigit():
+    if isinstance(default, int) and text.isascii() and text.isdigit():  # not "²", which int() refuses
         return int(text)
     return value
 

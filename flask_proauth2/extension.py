@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, make_response, redirect, request
 from werkzeug.wrappers import Response
 
-from proauth2_wsgi import AccessToken, AuthorizationRequest, Proauth2Error, StorageUnavailable
+from proauth2_wsgi import AccessToken, AuthorizationRequest, Proauth2Error, SettingsError, StorageUnavailable
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi.bearer import authenticate_request, bearer_error_response
 from proauth2_wsgi.endpoints import (
@@ -145,7 +145,10 @@ class Proauth2:
         conf = config.load(app.config, app.instance_path)
         store = conf.database
         if isinstance(store, str):
-            store = PeeweeDataStore(store, create=conf.create_schema)
+            try:
+                store = PeeweeDataStore(store, create=conf.create_schema)
+            except ValueError as exc:  # an unknown scheme, a malformed URL: name the key
+                raise SettingsError(f"PROAUTH2_DATABASE_URL: {exc}") from None
         provider = Provider(store, conf.settings)
         server = AuthorizationServer(
             provider,

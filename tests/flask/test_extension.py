@@ -113,6 +113,8 @@ def test_plain_strings_are_coerced_to_numbers_and_booleans(make_app: MakeApp) ->
         pytest.param("PROAUTH2_ISSUER", "http://auth.example.com", id="issuer-http-not-loopback"),
         pytest.param("PROAUTH2_CLOCK", 5, id="clock-not-callable"),
         pytest.param("PROAUTH2_DATABASE_URL", "proauth2.db", id="database-not-a-url"),
+        pytest.param("PROAUTH2_DATABASE_URL", "oracle://db.example.com/x", id="database-unknown-scheme"),
+        pytest.param("PROAUTH2_ACCESS_TOKEN_LIFETIME", "²", id="lifetime-superscript-digit"),
         pytest.param("PROAUTH2_REGISTRATION", "sometimes", id="registration"),
         pytest.param("PROAUTH2_CREATE_SCHEMA", 2, id="create-schema"),
         pytest.param("PROAUTH2_INITIAL_ACCESS_TOKEN", "s3cret", id="initial-token-without-registration"),
