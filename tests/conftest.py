@@ -38,7 +38,7 @@ def store(database_url: str) -> Iterator[PeeweeDataStore]:
     yield store
     for table in SCHEMA:
         store._run(lambda table=table: store._models[table].delete().execute())
-    store.close()
+    store.dispose()
 
 
 @pytest.fixture

@@ -106,7 +106,11 @@ class DataStore(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release the calling thread's connection (and idle pooled ones)."""
+        """Release the calling thread's connection; called at the end of every request."""
+
+    def dispose(self) -> None:
+        """Release every connection the store holds (process shutdown); by default :meth:`close`."""
+        self.close()
 
     @abc.abstractmethod
     def _fetch(self, table: str, where: Record) -> Record | None: ...

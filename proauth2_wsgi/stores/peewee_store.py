@@ -245,14 +245,25 @@ class PeeweeDataStore(DataStore):
         self._run(lambda: self._db.drop_tables(list(self._models.values()), safe=True))
 
     def close(self) -> None:
-        """Close the calling thread's connection and, when pooled, the idle ones."""
+        """Release the calling thread's connection: back to the pool, or closed (SQLite file).
+
+        Cheap enough for the end of every request: pooled connections stay
+        open for the next one (:meth:`dispose` closes them).
+        """
         try:
             if self._lock is None and not self._db.is_closed():
                 self._db.close()
-            if self._pooled:
-                self._db.close_idle()
         except peewee.PeeweeException:
             pass
+
+    def dispose(self) -> None:
+        """Close the calling thread's connection and every idle pooled one (shutdown, tests)."""
+        self.close()
+        if self._pooled:
+            try:
+                self._db.close_idle()
+            except peewee.PeeweeException:
+                pass
 
     # -- the contract ---------------------------------------------------------
 

@@ -124,3 +124,20 @@ def test_a_forked_child_opens_its_own_connections(store: PeeweeDataStore) -> Non
 def test_unsupported_url_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database URL scheme"):
         PeeweeDataStore("oracle://scott:tiger@host/db")
+
+
+def test_close_keeps_pooled_connections_for_the_next_request(database_url: str) -> None:
+    """Per-request close() hands the connection back; only dispose() closes the pool's idle ones."""
+    store = PeeweeDataStore(database_url)
+    if store.engine == "sqlite":
+        store.dispose()
+        pytest.skip("SQLite files keep one connection per thread, no pool")
+    try:
+        for _ in range(20):
+            store.fetch("access_tokens", token_hash="0" * 64)
+            store.close()
+        assert len(store._db._connections) == 1  # one connection served all 20 "requests"
+        assert store._db.is_closed()  # and this thread holds none between them
+    finally:
+        store.dispose()
+    assert store._db._connections == []
