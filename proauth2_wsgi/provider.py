@@ -358,12 +358,9 @@ class Proauth2:
             revoked=False,
             **common,
         )
-        response: dict[str, Any] = {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": format_scope(scopes),
-        }
+        response: dict[str, Any] = {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime}
+        if scopes:  # RFC 6749 §3.3: a scope is 1*scope-token, so an empty one is left out (§5.1)
+            response["scope"] = format_scope(scopes)
         if with_refresh_token:
             refresh_token = generate_secret()
             self.store.store(
@@ -457,11 +454,12 @@ class Proauth2:
             return {"active": False}
         response: dict[str, Any] = {
             "active": True,
-            "scope": format_scope(record["scopes"]),
             "client_id": record["client_id"],
             "exp": record["expires_at"],
             "iat": record["issued_at"],
         }
+        if record["scopes"]:  # RFC 7662 §2.2 / RFC 6749 §3.3: no empty scope string
+            response["scope"] = format_scope(record["scopes"])
         if table == "access_tokens":
             response["token_type"] = "Bearer"
         if record["user_id"] is not None:

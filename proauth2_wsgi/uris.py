@@ -20,8 +20,12 @@ MAX_URI_LENGTH = 2000
 # An http redirect on a loopback IP literal, split around its optional port
 # (RFC 8252 §7.3). Only these exact spellings: not "localhost" (RFC 8252 §8.3),
 # not https, not another case of the scheme.
-_LOOPBACK_REDIRECT = re.compile(r"(http://(?:127\.0\.0\.1|\[::1\]))(?::[0-9]{1,5})?([/?].*)?", re.DOTALL)
+_LOOPBACK_REDIRECT = re.compile(r"(http://(?:127\.0\.0\.1|\[::1\]))(?::([0-9]{1,5}))?([/?].*)?", re.DOTALL)
+#: highest TCP port; a loopback redirect naming a higher one matches nothing
+MAX_PORT = 65535
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# printable ASCII but space, double quote and backslash (safe in a quoted-string)
+_ISSUER_CHARS = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "about", "blob")
 
 
@@ -52,10 +56,20 @@ def validate_redirect_uri(uri: str) -> str:
 
 
 def validate_issuer(issuer: str) -> str:
-    """An issuer is an https URL without query or fragment (RFC 8414 §2); http on loopback for development."""
+    """An issuer is an https URL without query or fragment (RFC 8414 §2); http on loopback for development.
+
+    It goes verbatim into the ``iss`` parameter (RFC 9207), the metadata and
+    the ``realm`` of every challenge, so it must be printable ASCII without
+    spaces, quotes or backslashes, and it may carry no user name or password.
+    """
+    if not _ISSUER_CHARS.fullmatch(issuer):
+        raise ValueError("must be printable ASCII without spaces, quotes or backslashes")
     parts = urlsplit(issuer)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("must be an absolute https URL")
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password")
+    parts.port  # noqa: B018 - raises ValueError on a bad port
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         raise ValueError("must use https (http only on loopback)")
     if parts.query or parts.fragment or "#" in issuer or "?" in issuer:
@@ -66,7 +80,9 @@ def validate_issuer(issuer: str) -> str:
 def _without_port(uri: str) -> str | None:
     """``uri`` with its port removed if it is an http loopback-IP redirect, else None."""
     match = _LOOPBACK_REDIRECT.fullmatch(uri)
-    return None if match is None else match.group(1) + (match.group(2) or "")
+    if match is None or (match.group(2) is not None and int(match.group(2)) > MAX_PORT):
+        return None
+    return match.group(1) + (match.group(3) or "")
 
 
 def match_redirect_uri(requested: str, registered: Iterable[str]) -> bool:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, unquote_plus
 
 from werkzeug.datastructures import Authorization
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClient, InvalidRequest, Proauth2Error
@@ -102,14 +103,30 @@ class Endpoint:
 
 
 def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw request body, refused with 413 ``invalid_request`` beyond ``limit`` bytes."""
+    """The whole raw request body, refused with 413 ``invalid_request`` beyond ``limit`` bytes.
+
+    The stream is read until it ends, since one ``read`` may return part of
+    the body. A body that ends before its ``Content-Length``, or a broken
+    chunked encoding, is 400 ``invalid_request``, never a 500 and never a
+    truncated form taken for the whole.
+    """
     too_large = InvalidRequest("the request body is too large", status_code=413)
     if request.content_length is not None and request.content_length > limit:
         raise too_large
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk = request.stream.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except (OSError, ValueError, HTTPException):  # broken chunking, client gone, short body
+        raise InvalidRequest("the request body could not be read") from None
+    if size > limit:
         raise too_large
-    return body
+    return b"".join(chunks)
 
 
 def require_content_type(request: Request, mimetype: str) -> None:
@@ -128,14 +145,28 @@ def read_form(request: Request) -> dict[str, str]:
     body = read_body(request)
     try:
         pairs = parse_qsl(body.decode("utf-8"), errors="strict", max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:  # UnicodeDecodeError included
+    except UnicodeDecodeError:
         raise InvalidRequest("the request body is not valid UTF-8 form data") from None
+    except ValueError:  # parse_qsl's "Max number of fields exceeded"
+        raise InvalidRequest(f"the request body has more than {MAX_FORM_FIELDS} parameters") from None
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
             raise InvalidRequest("a parameter is repeated")
         form[name] = value
     return form
+
+
+def parse_authorization(header: str | None) -> Authorization | None:
+    """The parsed ``Authorization`` header, or None when it is absent or garbage.
+
+    werkzeug's parser raises ValueError (instead of returning None) on a
+    ``Basic`` value with non-ASCII characters; that must be a 401, not a 500.
+    """
+    try:
+        return Authorization.from_header(header)
+    except ValueError:
+        return None
 
 
 def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCredentials:
@@ -148,7 +179,7 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCrede
         return ClientCredentials(form_id, None, "none")
     if form_secret is not None:
         raise InvalidRequest("use one client authentication method, not both Basic and client_secret")
-    authorization = Authorization.from_header(header)
+    authorization = parse_authorization(header)
     if authorization is None or authorization.type != "basic":
         raise InvalidClient("the Authorization header is not valid Basic client authentication")
     try:

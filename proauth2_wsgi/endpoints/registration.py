@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken
 from ..responses import bearer_challenge, json_response
 from ..scopes import format_scope
 from ..tokens import constant_time_equals
-from .base import Endpoint, read_body, require_content_type
+from .base import Endpoint, parse_authorization, read_body, require_content_type
 
 if TYPE_CHECKING:
     from ..models import Client, ClientCredentials
@@ -72,7 +71,7 @@ class RegistrationEndpoint(Endpoint):
         expected = self._initial_access_token
         if expected is None:
             return
-        authorization = Authorization.from_header(request.headers.get("Authorization"))
+        authorization = parse_authorization(request.headers.get("Authorization"))
         if authorization is not None and authorization.type == "bearer" and authorization.token:
             if constant_time_equals(authorization.token, expected):
                 return
@@ -109,8 +108,9 @@ def registration_response(client: Client, credentials: ClientCredentials) -> dic
         grant_types=list(client.grant_types),
         response_types=["code"] if "authorization_code" in client.grant_types else [],
         token_endpoint_auth_method=client.auth_method,
-        scope=format_scope(client.scopes),
     )
+    if client.scopes:  # RFC 7591 §2 / RFC 6749 §3.3: no empty scope string
+        body["scope"] = format_scope(client.scopes)
     return body
 
 

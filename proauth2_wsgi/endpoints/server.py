@@ -5,13 +5,18 @@
 ``registration=True``) and ``/.well-known/oauth-authorization-server``
 (RFC 8414 §3, only when the provider has an issuer). Endpoint URLs in the
 metadata are the issuer followed by their path, so mount the app at the
-issuer's URL. Any other path is a JSON 404.
+issuer's URL. When the issuer has a path (``https://host/tenant``), the
+metadata lives at ``/.well-known/oauth-authorization-server/tenant`` on the
+host's root (RFC 8414 §3.1), so the endpoints also answer below the issuer's
+path (``/tenant/oauth/token``): mounted at the host's root, the app then
+serves the metadata and every URL it lists. Any other path is a JSON 404.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..errors import Proauth2Error
 from ..responses import error_response
@@ -52,6 +57,8 @@ class AuthorizationServer:
             raise ValueError("initial_access_token needs registration=True")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("prefix must start with '/' and not end with one (or be empty)")
+        if authorization_endpoint and not authorization_endpoint.startswith(("/", "https://", "http://")):
+            raise ValueError("authorization_endpoint must be an absolute URL or a path starting with '/'")
         paths = {
             "token_endpoint": (f"{prefix}/token", TokenEndpoint(provider)),
             "revocation_endpoint": (f"{prefix}/revoke", RevocationEndpoint(provider)),
@@ -65,12 +72,17 @@ class AuthorizationServer:
         self.routes: dict[str, WSGIApplication] = dict(paths.values())
         issuer = provider.settings.issuer
         if issuer:
-            urls = {name: issuer + path for name, (path, _) in paths.items()}
+            # RFC 8414 §2: absolute URLs; an issuer ending in "/" must not give "//oauth/token"
+            base = issuer.rstrip("/")
+            urls = {name: base + path for name, (path, _) in paths.items()}
             if authorization_endpoint:
                 urls["authorization_endpoint"] = (
-                    authorization_endpoint if "://" in authorization_endpoint else issuer + authorization_endpoint
+                    authorization_endpoint if "://" in authorization_endpoint else base + authorization_endpoint
                 )
             self.routes[well_known_path(issuer)] = MetadataEndpoint(provider, urls)
+            issuer_path = urlsplit(base).path
+            if issuer_path:  # mounted at the host's root: the URLs the metadata lists must answer too
+                self.routes.update({issuer_path + path: app for path, app in paths.values()})
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         app = self.routes.get(environ.get("PATH_INFO", ""))

@@ -127,3 +127,18 @@ def test_token_scope_check(
         with pytest.raises(InsufficientScope) as caught:
             provider.authenticate_token(token, required)
         assert caught.value.scope == format_scope(parse_scope(required))
+
+
+def test_empty_scope_is_left_out_of_responses_rfc6749_3_3(provider: Proauth2) -> None:
+    """RFC 6749 §3.3: scope = scope-token *( SP scope-token ), so ``"scope": ""`` is not a scope.
+
+    With no scope requested and no default, the token response (§5.1: identical to the
+    request, so optional) and the introspection answer (RFC 7662 §2.2) leave ``scope`` out.
+    """
+    credentials = provider.register_app("App", [REDIRECT], scopes="profile", default_scope="")
+    response = obtain_tokens(provider, credentials)
+    assert "scope" not in response
+    assert provider.authenticate_token(response["access_token"]).scopes == frozenset()
+    for token in (response["access_token"], response["refresh_token"]):
+        introspection = provider.introspect_token(token)
+        assert introspection["active"] is True and "scope" not in introspection

@@ -66,6 +66,13 @@ def test_issuer_trailing_slash_is_dropped() -> None:
         pytest.param("issuer", "https://auth.example.com#x", id="issuer-fragment"),
         pytest.param("issuer", "auth.example.com", id="issuer-relative"),
         pytest.param("issuer", 123, id="issuer-not-text"),
+        pytest.param("issuer", "https://user:secret@auth.example.com", id="issuer-userinfo-rfc8414-2"),
+        pytest.param("issuer", "https://auth.example.com/a b", id="issuer-space-rfc8414-2"),
+        pytest.param("issuer", 'https://auth.example.com/"x', id="issuer-quote-rfc8414-2"),
+        pytest.param("issuer", "https://auth.example.com/\\x", id="issuer-backslash-rfc8414-2"),
+        pytest.param("issuer", "https://auth.example.com/\r\nX: y", id="issuer-crlf-rfc8414-2"),
+        pytest.param("issuer", "https://auth.exämple.com", id="issuer-non-ascii-rfc8414-2"),
+        pytest.param("issuer", "https://auth.example.com:99999", id="issuer-bad-port-rfc8414-2"),
         pytest.param("clock", 5, id="clock-not-callable"),
     ],
 )

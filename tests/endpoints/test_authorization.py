@@ -120,6 +120,17 @@ def test_errors_that_must_not_redirect_are_shown_rfc6749_4_1_2_1(
     assert f"<code>{error}</code>" in response.text
 
 
+@pytest.mark.parametrize("port", ["99999", "65536"])
+def test_loopback_redirect_with_impossible_port_is_shown_rfc8252_7_3(
+    server: Server, public: ClientCredentials, port: str
+) -> None:
+    """RFC 8252 §7.3: any *port* may vary; a number above 65535 is none, so it is shown (400), never a 500."""
+    response = server.authorize(**_request(public.client_id, redirect_uri=f"http://127.0.0.1:{port}/callback"))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "<code>invalid_request</code>" in response.text
+
+
 @pytest.mark.parametrize(
     ("name", "redirected"),
     [

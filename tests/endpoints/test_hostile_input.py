@@ -8,6 +8,8 @@ has its own.
 from __future__ import annotations
 
 import base64
+import json
+import socket
 from dataclasses import dataclass
 
 import pytest
@@ -177,3 +179,78 @@ def test_hostile_initial_access_tokens_rfc7591_3(protected_server: Server, autho
         timeout=10,
     )
     assert_oauth_error(response, 401, "invalid_token")
+
+
+@pytest.mark.parametrize("endpoint", list(FORM_ENDPOINTS))
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param("Basic \xff\xfe", id="basic-latin1"),
+        pytest.param("Basic é:ü", id="basic-unencoded-latin1"),
+        pytest.param("basic \xa0", id="basic-nbsp"),
+    ],
+)
+def test_non_ascii_basic_header_is_invalid_client_rfc6749_2_3_1(
+    server: Server, service: ClientCredentials, endpoint: str, authorization: str
+) -> None:
+    """RFC 6749 §2.3.1, §5.2: a Basic header that is not base64 (here not even ASCII) is 401, not 500."""
+    path, body = FORM_ENDPOINTS[endpoint]
+    response = _send(server, path, Case(401, "invalid_client", authorization=authorization), body, service)
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+
+
+def test_non_ascii_basic_header_on_protected_registration_rfc7591_3(protected_server: Server) -> None:
+    """RFC 7591 §3: a garbage Authorization header is a missing initial access token (401), not a 500."""
+    response = requests.post(
+        protected_server.register_url,
+        json={"redirect_uris": [REDIRECT_URI]},
+        headers={"Authorization": "Basic \xff"},
+        timeout=10,
+    )
+    assert_oauth_error(response, 401, "invalid_token")
+
+
+def _raw_exchange(server: Server, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes, half-close, and read the whole answer: (status, headers, body)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize("endpoint", [*FORM_ENDPOINTS, "registration"])
+@pytest.mark.parametrize(
+    ("framing", "payload"),
+    [
+        pytest.param(b"Content-Length: 1000\r\n", b"grant_type=client_credentials&token=x", id="shorter-than-length"),
+        pytest.param(b"Content-Length: 50\r\n", b"", id="no-body-at-all"),
+        pytest.param(b"Transfer-Encoding: chunked\r\n", b"5\r\ngrant\r\nZZ\r\n", id="broken-chunk-size"),
+        pytest.param(b"Transfer-Encoding: chunked\r\n", b"ff\r\nshort", id="chunk-cut-short"),
+    ],
+)
+def test_truncated_or_broken_body_is_invalid_request_rfc6749_3_2(
+    server: Server, service: ClientCredentials, endpoint: str, framing: bytes, payload: bytes
+) -> None:
+    """RFC 6749 §3.2 / RFC 9110 §8.6: a body that ends before its framing says is 400, never a 500.
+
+    It is never taken for the whole body either (a cut-off form would be a different request).
+    """
+    path = "/oauth/register" if endpoint == "registration" else FORM_ENDPOINTS[endpoint][0]
+    content_type = b"application/json" if endpoint == "registration" else FORM.encode()
+    basic = base64.b64encode(f"{service.client_id}:{service.client_secret}".encode())
+    request = (
+        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        b"Content-Type: " + content_type + b"\r\nAuthorization: Basic " + basic + b"\r\n" + framing + b"\r\n" + payload
+    )
+    status, headers, body = _raw_exchange(server, request)
+    assert status == 400, body
+    assert headers["Content-Type"] == "application/json" and headers["Cache-Control"] == "no-store"
+    assert json.loads(body)["error"] == "invalid_request"

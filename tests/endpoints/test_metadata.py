@@ -70,6 +70,34 @@ def test_issuer_with_a_path_rfc8414_3_1(store: PeeweeDataStore, settings: Settin
     assert client.get(WELL_KNOWN).status_code == 404
 
 
+@pytest.mark.parametrize("issuer", ["https://auth.example.com/tenant", "https://auth.example.com/tenant/"])
+def test_issuer_path_endpoints_are_served_where_listed_rfc8414_3_1(
+    provider: Proauth2, settings: Settings, issuer: str
+) -> None:
+    """RFC 8414 §2: every endpoint URL listed is absolute and answers, with no "//" from a trailing "/".
+
+    Mounted at the host's root (where §3.1 puts the metadata of an issuer with a path),
+    the app answers the URLs its metadata lists.
+    """
+    provider = Proauth2(provider.store, dataclasses.replace(settings, issuer=issuer))
+    client = Client(AuthorizationServer(provider, authorization_endpoint="/authorize", registration=True))
+    document = client.get(WELL_KNOWN + "/tenant").json
+    assert document["issuer"] == issuer
+    for name in ("authorization_endpoint", "token_endpoint", "revocation_endpoint", "introspection_endpoint"):
+        assert document[name].startswith("https://auth.example.com/tenant/") and "//" not in document[name][8:]
+    for name in ("token_endpoint", "revocation_endpoint", "introspection_endpoint", "registration_endpoint"):
+        path = document[name].removeprefix("https://auth.example.com")
+        response = client.post(path, data={})
+        assert response.status_code in (400, 401), (name, response.status_code)
+        assert response.json["error"] in ("invalid_request", "invalid_client")
+
+
+def test_relative_authorization_endpoint_needs_a_slash_rfc8414_2(provider: Proauth2) -> None:
+    """RFC 8414 §2: the authorization_endpoint is a URL; "authorize" would give "https://auth.example.comauthorize"."""
+    with pytest.raises(ValueError, match="authorization_endpoint"):
+        AuthorizationServer(provider, authorization_endpoint="authorize")
+
+
 def test_plain_pkce_is_advertised_only_when_allowed_rfc7636_4_3(store: PeeweeDataStore, settings: Settings) -> None:
     provider = Proauth2(store, dataclasses.replace(settings, allow_plain_pkce=True))
     document = MetadataEndpoint(provider, {}).document
