@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi.pkce import s256_challenge
@@ -171,7 +172,7 @@ def index() -> str:
 
 
 @bp.route("/start")
-def start() -> Response:
+def start() -> ResponseReturnValue:
     """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12)."""
     url, state = start_flow(_demo_client(), request.args.get("scope", "profile"), bound=True)
     response = redirect(url, 303)
@@ -209,7 +210,7 @@ def _callback() -> tuple[str, int] | str:
         return render_template("client.html", client=client, result={"error": "unknown or reused state"}), 400
     verifier, bound = flow
     if bound and not _started_here(state):
-        result = {"error": "this flow was not started in this browser (RFC 6749 section 10.12)"}
+        result: dict[str, Any] = {"error": "this flow was not started in this browser (RFC 6749 section 10.12)"}
         return render_template("client.html", client=client, result=result), 400
     if request.args.get("iss") != client.issuer:
         return render_template("client.html", client=client, result={"error": "wrong or missing iss (RFC 9207)"}), 400

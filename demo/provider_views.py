@@ -12,6 +12,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from flask_proauth2 import Proauth2, current_token
@@ -50,7 +51,7 @@ def home() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         if not _csrf_ok():
@@ -65,7 +66,7 @@ def login() -> Response | str:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """Sign out; a cross-site form cannot sign the user out (the CSRF token is checked)."""
     if not _csrf_ok():
         return Response("Invalid or missing CSRF token.", 400, mimetype="text/plain")
@@ -74,7 +75,7 @@ def logout() -> Response:
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
-def authorize() -> Response | str:
+def authorize() -> ResponseReturnValue:
     """RFC 6749 §4.1.1: validate, log in, ask for consent, answer with a redirect."""
     auth_request = oauth.validate_authorization_request()
     user = session.get("user")
