@@ -8,8 +8,8 @@
 - RFC 6749 §2.3.1: client credentials come in an ``Authorization: Basic``
   header (``client_secret_basic``, id and secret form-urlencoded before they
   are base64-encoded), in the body (``client_secret_post``), or as a bare
-  ``client_id`` (``none``, public clients). Using two methods at once is
-  ``invalid_request``.
+  ``client_id`` (``none``, public clients: in the body, or as Basic with an
+  empty password). Using two methods at once is ``invalid_request``.
 - RFC 6749 §5.2: a failed client authentication is 401 ``invalid_client``
   with a ``WWW-Authenticate: Basic`` challenge (HTTP requires a challenge on
   every 401, so it is sent whichever method failed).
@@ -189,4 +189,8 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCrede
         raise InvalidClient("the Basic credentials are not form-urlencoded UTF-8") from None
     if form_id is not None and form_id != client_id:
         raise InvalidRequest("client_id differs from the one in the Authorization header")
+    if not client_secret:
+        # "client_id:" with no secret is a public client naming itself (what requests-oauthlib
+        # sends by default); a confidential client doing so fails its own method's check.
+        return ClientCredentials(client_id, None, "none")
     return ClientCredentials(client_id, client_secret, "client_secret_basic")

@@ -70,6 +70,20 @@ def test_requests_oauthlib_public_client(server: Server, public: ClientCredentia
     assert server.introspect(token["access_token"], (service.client_id, service.client_secret or ""))["sub"] == USER_ID
 
 
+def test_requests_oauthlib_public_client_default_basic_rfc6749_2_3_1(
+    server: Server, public: ClientCredentials, service: ClientCredentials
+) -> None:
+    """requests-oauthlib's default for a public client is ``Authorization: Basic`` of ``client_id:``.
+
+    RFC 6749 §2.3.1 encodes the client_id and a (here empty) secret: the public client
+    named itself, which is its registered method ``none``; PKCE still binds the code.
+    """
+    session = OAuth2Session(public.client_id, redirect_uri=PUBLIC_REDIRECT, scope=["profile"], pkce="S256")
+    url, _ = session.authorization_url(server.authorize_url)
+    token = session.fetch_token(server.token_url, authorization_response=_follow_authorize(url))
+    assert server.introspect(token["access_token"], (service.client_id, service.client_secret or ""))["sub"] == USER_ID
+
+
 def test_requests_oauthlib_denied_consent_raises_access_denied(server: Server, confidential: ClientCredentials) -> None:
     server.view.approve = False
     session = OAuth2Session(confidential.client_id, redirect_uri=REDIRECT_URI, pkce="S256")
