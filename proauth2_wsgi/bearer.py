@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
 from .errors import InsufficientScope, InvalidRequest, Proauth2Error, StorageUnavailable
+from .headers import parse_authorization
 from .models import AccessToken
 from .responses import bearer_challenge, error_response, json_response
 from .scopes import format_scope, parse_scope
@@ -91,7 +91,7 @@ def extract_token(environ: WSGIEnvironment, *, allow_form: bool = False, allow_q
     found = []
     header = environ.get("HTTP_AUTHORIZATION")
     if header:
-        auth = Authorization.from_header(header)
+        auth = parse_authorization(header)
         if auth is not None and auth.type == "bearer":
             if not looks_like_token(auth.token):
                 raise InvalidRequest(_MALFORMED_HEADER)

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, unquote_plus
 
-from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClient, InvalidRequest, Proauth2Error
+from ..headers import parse_authorization
 from ..responses import error_response, www_authenticate
 
 if TYPE_CHECKING:
@@ -155,18 +155,6 @@ def read_form(request: Request) -> dict[str, str]:
             raise InvalidRequest("a parameter is repeated")
         form[name] = value
     return form
-
-
-def parse_authorization(header: str | None) -> Authorization | None:
-    """The parsed ``Authorization`` header, or None when it is absent or garbage.
-
-    werkzeug's parser raises ValueError (instead of returning None) on a
-    ``Basic`` value with non-ASCII characters; that must be a 401, not a 500.
-    """
-    try:
-        return Authorization.from_header(header)
-    except ValueError:
-        return None
 
 
 def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCredentials:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken
+from ..headers import parse_authorization
 from ..responses import bearer_challenge, json_response
 from ..scopes import format_scope
 from ..tokens import constant_time_equals
-from .base import Endpoint, parse_authorization, read_body, require_content_type
+from .base import Endpoint, read_body, require_content_type
 
 if TYPE_CHECKING:
     from ..models import Client, ClientCredentials

@@ -58,3 +58,20 @@ def test_cors_preflight_passes_without_a_token(provider: Proauth2) -> None:
 def test_exempt_methods_can_be_turned_off(provider: Proauth2) -> None:
     client = Client(BearerTokenMiddleware(echo_app, provider, exempt_methods=()))
     assert client.options("/api").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        pytest.param("Basic \xff\xfe", 401, id="basic-non-ascii"),
+        pytest.param("Basic !!!notbase64", 401, id="basic-garbage"),
+        pytest.param("Bearer \xff\xfe", 400, id="bearer-non-ascii"),
+        pytest.param("\xff", 401, id="no-scheme"),
+    ],
+)
+def test_garbage_authorization_headers_are_4xx_never_500(provider: Proauth2, header: str, status: int) -> None:
+    """RFC 6750 §3.1: a header that is not a bearer credential is 'no token' (401), a broken one 400."""
+    environ = {"HTTP_AUTHORIZATION": header}
+    response = Client(BearerTokenMiddleware(echo_app, provider)).get("/api", environ_overrides=environ)
+    assert response.status_code == status
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="api"')
