@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+
+from werkzeug.serving import WSGIRequestHandler
 
 from .app import create_app
 from .client_views import EXTENSION_KEY, authorization_url
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """The development server's access log, without query strings.
+
+    Callback URLs carry authorization codes and ``state`` (RFC 6749 §10.5,
+    RFC 9700 §4.2): a log line must never hold a usable credential.
+    """
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Called once the environ is built (it was made from the full path): redact both forms.
+        if hasattr(self, "path"):
+            self.path = re.sub(r"\?.*", "?…", self.path)
+        self.requestline = re.sub(r"\?\S*", "?…", self.requestline)
+        super().log_request(code, size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +58,13 @@ Press Ctrl-C to stop.
         flush=True,
     )
     try:
-        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+        app.run(
+            host=args.host,
+            port=args.port,
+            threaded=True,
+            use_reloader=False,
+            request_handler=RedactingRequestHandler,
+        )
     except KeyboardInterrupt:
         pass
     print("proauth2 demo stopped.", flush=True)

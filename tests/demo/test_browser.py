@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -75,7 +76,7 @@ def _callback(demo: DemoServer, navigations: list[str]) -> dict[str, str]:
     return _query(callbacks[0])
 
 
-def _run_allow_flow(page: Page, demo: DemoServer) -> None:
+def _run_allow_flow(page: Page, demo: DemoServer) -> dict[str, str]:
     navigations = _navigations(page)
     _start_and_sign_in(page, demo)
 
@@ -102,11 +103,18 @@ def _run_allow_flow(page: Page, demo: DemoServer) -> None:
     assert me["user_id"] == DEMO_USER
     assert me["client_id"] == demo.demo_client["client_id"]
     assert "profile" in me["scope"].split()
+    return back
 
 
 def test_sign_in_allow_and_call_the_api(page: Page, demo: DemoServer) -> None:
     """The whole round trip: login, consent, code + PKCE exchange, ``GET /api/me`` (RFC 6750 §2.1)."""
-    _run_allow_flow(page, demo)
+    back = _run_allow_flow(page, demo)
+    deadline = time.monotonic() + 5
+    while "GET /client/callback" not in demo.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "GET /client/callback" in demo.output()  # the access log is there ...
+    assert back["code"] not in demo.output()  # ... without the code (RFC 6749 §10.5)
+    assert back["state"] not in demo.output()
 
 
 def test_sign_in_allow_on_every_backend(page: Page, demo_on_backend: DemoServer) -> None:
