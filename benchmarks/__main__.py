@@ -3,8 +3,8 @@
 Prints one table per part:
 
 1. per backend: the bare app, the same app behind the middleware with a valid
-   token (and with the token cache on), the 401 paths, and how many queries a
-   validated request runs;
+   token (and with the token cache on), the 401 paths, the token endpoint
+   (client_credentials grant), and how many queries a validated request runs;
 2. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
    primary-key lookup.
@@ -16,17 +16,27 @@ bare app on SQLite; validation cost within 10% between 10^3 and 10^6 tokens.
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from werkzeug.test import EnvironBuilder
 
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
-from benchmarks.timing import ROUNDS, call_times, environ, hello_app, paired_difference, request_time, serve
-from proauth2_wsgi import BearerTokenMiddleware, Proauth2
+from benchmarks.timing import ROUNDS, Timing, call_times, environ, hello_app, paired_difference, request_time, serve
+from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2
+from proauth2_wsgi.endpoints import TokenEndpoint
 from proauth2_wsgi.tokens import hash_secret
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
 #: budget: µs the middleware may add to a request with a valid token, on SQLite
 OVERHEAD_BUDGET_US = 50.0
@@ -40,7 +50,7 @@ RAW_LOOKUP = "SELECT * FROM proauth2_access_tokens WHERE token_hash = ? LIMIT 1"
 
 def queries_per_request(app: BearerTokenMiddleware, provider: Proauth2, token: str) -> int | None:
     """SQL statements one validated request sends to SQLite, as SQLite itself traces them (None elsewhere)."""
-    if provider.store.engine != "sqlite":
+    if not isinstance(provider.store, PeeweeDataStore) or provider.store.engine != "sqlite":
         return None
     statements: list[str] = []
     connection = provider.store._db.connection()
@@ -59,6 +69,35 @@ def request_time_once(app: BearerTokenMiddleware, token: str) -> None:
     assert statuses == ["200 OK"], statuses
 
 
+def token_endpoint_time(provider: Proauth2, iterations: int) -> Timing:
+    """µs per ``POST /token`` (client_credentials, client_secret_basic): authenticate, issue, store."""
+    client_id, secret = provider.register_app("bench-token", grant_types=["client_credentials"])
+    body = b"grant_type=client_credentials"
+    credentials = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    base = EnvironBuilder(
+        method="POST",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers=[("Authorization", f"Basic {credentials}")],
+    ).get_environ()
+    endpoint = TokenEndpoint(provider)
+
+    def request(_: int) -> None:
+        serve(endpoint, {**base, "wsgi.input": io.BytesIO(body)})
+
+    return call_times([request], iterations)[0]
+
+
+def _caller(app: WSGIApplication, environs: list[WSGIEnvironment]) -> Callable[[int], None]:
+    count = len(environs)
+    return lambda i: serve(app, environs[i % count])
+
+
+def overhead(bare: Timing, case: Timing) -> float:
+    """µs ``case`` adds to ``bare``: the median over rounds run back to back."""
+    return statistics.median(y - x for x, y in zip(bare.rounds, case.rounds, strict=True))
+
+
 def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, str, str]], float, int | None]:
     """The per-request figures on one backend; also the valid-token overhead and the query count."""
     provider = Proauth2(url)
@@ -67,20 +106,24 @@ def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, 
     cached = BearerTokenMiddleware(hello_app, provider, cache_ttl=5.0)
     valid, missing, invalid = [environ(token=token)], [environ()], [environ(token="A" * 43)]
     request_time(protected, valid, iterations // 10)  # warm up connections and caches
-    bare = request_time(hello_app, valid, iterations)
-    cases = [
-        ("bare WSGI app", bare),
-        ("middleware, valid token", request_time(protected, valid, iterations)),
-        ("middleware, valid token, cache_ttl=5", request_time(cached, valid, iterations)),
-        ("middleware, no token (401)", request_time(protected, missing, iterations)),
-        ("middleware, unknown token (401)", request_time(protected, invalid, iterations)),
+    labelled: list[tuple[str, WSGIApplication, list[WSGIEnvironment]]] = [
+        ("bare WSGI app", hello_app, valid),
+        ("middleware, valid token", protected, valid),
+        ("middleware, valid token, cache_ttl=5", cached, valid),
+        ("middleware, no token (401)", protected, missing),
+        ("middleware, unknown token (401)", protected, invalid),
     ]
+    # All cases take turns round by round, so a burst of load falls on each alike.
+    timings = call_times([_caller(app, environs) for _, app, environs in labelled], iterations)
+    cases = [(label, timing) for (label, _, _), timing in zip(labelled, timings, strict=True)]
+    bare = timings[0]
+    cases.append(("token endpoint, client_credentials grant", token_endpoint_time(provider, iterations)))
     queries = queries_per_request(protected, provider, token)
     provider.store.close()
-    rows = [(name, label, f"{us}" + ("" if us is bare else f"  (+{us.best - bare.best:.1f})")) for label, us in cases]
+    rows = [(name, label, f"{us}" + ("" if us is bare else f"  (+{overhead(bare, us):.1f})")) for label, us in cases]
     if queries is not None:
         rows.append((name, "SQL statements per validated request", f"{queries:>8}"))
-    return rows, cases[1][1].best - bare.best, queries
+    return rows, overhead(bare, timings[1]), queries
 
 
 def scaling_rows(directory: str, sizes: tuple[int, ...], iterations: int) -> tuple[list[tuple[str, str, str]], float]:
@@ -137,7 +180,10 @@ class ScaleSetup:
 def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     print(f"\n{title}")
-    print(f"{'':{widths[0]}}  {'case':{widths[1]}}  {'median':>8} {'best':>8}  µs/request (best over bare)")
+    print(
+        f"{'':{widths[0]}}  {'case':{widths[1]}}  {'median':>8} {'best':>8}  µs/request"
+        "  (+ over bare: median of paired rounds)"
+    )
     for first, second, value in rows:
         print(f"{first:{widths[0]}}  {second:{widths[1]}}  {value}")
 

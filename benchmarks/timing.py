@@ -42,7 +42,7 @@ def paired_difference(a: Timing, b: Timing) -> float:
 
 def environ(path: str = "/", token: str | None = None) -> WSGIEnvironment:
     """A GET request's environ, with a bearer token when given."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = [("Authorization", f"Bearer {token}")] if token else []
     return EnvironBuilder(path=path, headers=headers).get_environ()
 
 

@@ -39,9 +39,6 @@ from .schema import SCHEMA, SCHEMA_VERSION, Field
 
 T = TypeVar("T")
 
-#: page size of a new SQLite file: a wide B-tree stays shallow, so a lookup costs
-#: about the same with 10^3 or 10^6 stored tokens
-SQLITE_PAGE_SIZE = 16384
 #: KiB of page cache per SQLite connection: keeps the token index's inner pages in memory
 SQLITE_CACHE_KIB = 32 * 1024
 #: bytes of a SQLite file mapped into memory (reads skip a copy through the page cache)
@@ -156,6 +153,7 @@ class PeeweeDataStore(DataStore):
         self._pooled = isinstance(self._db, pool.PooledDatabase)
         self._models: dict[str, Any] = _build_models(self._db)
         self._fetch_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._insert_sql: dict[str, str] = {}
         self._pid = os.getpid()
         if hasattr(os, "register_at_fork"):
             ref = weakref.WeakMethod(self._after_fork)
@@ -280,17 +278,24 @@ class PeeweeDataStore(DataStore):
         columns = _COLUMNS[table]
 
         def fetch() -> Record | None:
-            _QUERY_LOG.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
-            with _DRIVER_ERRORS_AS_PEEWEE:
-                cursor = self._db.connection().cursor()
-                try:
-                    cursor.execute(sql, params)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+            row = self._execute(sql, params, fetch=True)
             return None if row is None else self._from_db(table, dict(zip(columns, row, strict=True)))
 
         return self._run(fetch)
+
+    def _execute(self, sql: str, params: list[Any], *, fetch: bool = False) -> Any:
+        """Run a cached statement straight on the driver's cursor; peewee only translates errors.
+
+        The hot paths (token lookup, token issue) skip peewee's query building.
+        """
+        _QUERY_LOG.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
+        with _DRIVER_ERRORS_AS_PEEWEE:
+            cursor = self._db.connection().cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchone() if fetch else None
+            finally:
+                cursor.close()
 
     def _fetch_all(self, table: str, where: Record) -> list[Record]:
         model = self._models[table]
@@ -303,9 +308,18 @@ class PeeweeDataStore(DataStore):
         return self._run(fetch_all)
 
     def _store(self, table: str, record: Record) -> None:
+        # Every record is whole (the contract fills in nullable fields), so one
+        # cached INSERT per table serves every call, run like _fetch's SELECT.
+        sql = self._insert_sql.get(table)
+        if sql is None:  # every name here comes from SCHEMA, never from outside
+            open_quote, close_quote = self._db.quote
+            columns = ", ".join(f"{open_quote}{name}{close_quote}" for name in _COLUMNS[table])
+            placeholders = ", ".join([self._db.param] * len(_COLUMNS[table]))
+            sql = f"INSERT INTO {open_quote}proauth2_{table}{close_quote} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            self._insert_sql[table] = sql
         fields = SCHEMA[table].fields
-        values = {name: _to_db(fields[name], value) for name, value in record.items()}
-        self._run(lambda: self._models[table].insert(values).execute())
+        params = [_to_db(fields[name], record[name]) for name in _COLUMNS[table]]
+        self._run(lambda: self._execute(sql, params))
 
     def _update(self, table: str, where: Record, values: Record) -> int:
         model = self._models[table]
@@ -397,7 +411,6 @@ def _open_database(
             database,
             timeout=timeout,
             pragmas={
-                "page_size": SQLITE_PAGE_SIZE,  # before WAL: only a new database takes it
                 "journal_mode": "wal",
                 "synchronous": "normal",
                 "busy_timeout": timeout * 1000,
