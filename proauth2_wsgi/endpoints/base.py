@@ -49,7 +49,7 @@ DEFAULT_REALM = "proauth2"
 
 
 @dataclass(frozen=True)
-class ClientCredentials:
+class PresentedCredentials:
     """The credentials a request presented and how (RFC 6749 §2.3); the secret never prints."""
 
     client_id: str | None
@@ -157,14 +157,14 @@ def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCredentials:
+def client_credentials(request: Request, form: Mapping[str, str]) -> PresentedCredentials:
     """How the client presented itself: Basic header, form secret, or its id only (RFC 6749 §2.3.1)."""
     header = request.headers.get("Authorization")
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
     if header is None:
         if form_secret is not None:
-            return ClientCredentials(form_id, form_secret, "client_secret_post")
-        return ClientCredentials(form_id, None, "none")
+            return PresentedCredentials(form_id, form_secret, "client_secret_post")
+        return PresentedCredentials(form_id, None, "none")
     if form_secret is not None:
         raise InvalidRequest("use one client authentication method, not both Basic and client_secret")
     authorization = parse_authorization(header)
@@ -180,5 +180,5 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCrede
     if not client_secret:
         # "client_id:" with no secret is a public client naming itself (what requests-oauthlib
         # sends by default); a confidential client doing so fails its own method's check.
-        return ClientCredentials(client_id, None, "none")
-    return ClientCredentials(client_id, client_secret, "client_secret_basic")
+        return PresentedCredentials(client_id, None, "none")
+    return PresentedCredentials(client_id, client_secret, "client_secret_basic")
