@@ -9,6 +9,8 @@ import sys
 
 from werkzeug.serving import WSGIRequestHandler
 
+from proauth2_wsgi import StorageUnavailable
+
 from .app import create_app
 from .client_views import EXTENSION_KEY, authorization_url
 
@@ -42,7 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         public_host = f"[{public_host}]"
     base_url = f"http://{public_host}:{args.port}"
     instance_path = os.path.abspath(args.instance_path) if args.instance_path else None
-    app = create_app(args.database_url, base_url, instance_path=instance_path)
+    try:
+        app = create_app(args.database_url, base_url, instance_path=instance_path)
+    except StorageUnavailable as error:
+        print(
+            f"Error: {error.detail or error}\n"
+            "Is the database server running, and does the database exist? proauth2 creates its tables,\n"
+            "not the database: for PostgreSQL, psql -h HOST -U USER -c 'create database NAME'.",
+            file=sys.stderr,
+        )
+        return 1
     client = app.extensions[EXTENSION_KEY]
     print(
         f"""

@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from proauth2_wsgi import Client, Proauth2Error
+from proauth2_wsgi import Client, Proauth2Error, StorageUnavailable
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi.models import CLIENT_AUTH_METHODS, GRANT_TYPES
 
@@ -29,6 +29,8 @@ class _Group(AppGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except StorageUnavailable as error:  # the operator needs to know which database failed
+            _fail(error.detail or error.error_description or error.error)
         except Proauth2Error as error:
             _fail(error.error_description or error.error)
 

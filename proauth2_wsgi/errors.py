@@ -227,13 +227,25 @@ class DuplicateKey(_CodedError):
 class StorageUnavailable(_CodedError):
     """The database cannot be reached or failed: HTTP 503 with ``Retry-After``.
 
-    The message names the host, never a password.
+    ``detail`` (also ``str(error)``) is for the operator: it names the
+    database's host, never a password. HTTP clients get only
+    :data:`PUBLIC_DESCRIPTION` as ``error_description``: no internal host,
+    port, database name or driver ever reaches a response or a redirect.
     """
 
     error_code = "temporarily_unavailable"
 
+    #: the ``error_description`` every HTTP client sees
+    PUBLIC_DESCRIPTION: ClassVar[str] = "the authorization server is temporarily unavailable"
+
     #: seconds a client should wait before retrying
     retry_after: ClassVar[int] = 5
 
-    def __init__(self, error_description: str | None = None) -> None:
-        super().__init__(error_description, headers={"Retry-After": str(self.retry_after)})
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(self.PUBLIC_DESCRIPTION, headers={"Retry-After": str(self.retry_after)})
+        self.detail = safe_description(detail)
+        if self.detail:
+            self.args = (f"{self.error}: {self.detail}",)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"

@@ -237,3 +237,4 @@ def test_storage_outage_is_503_with_retry_after(url: str) -> None:
     assert_oauth_error(response, 503, "temporarily_unavailable")
     assert response.headers["Retry-After"].isdigit()
     assert "secret" not in response.text
+    assert "127.0.0.1" not in response.text and "proauth2" not in response.text  # no internal address

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from flask_proauth2 import Proauth2
 from proauth2_wsgi import ClientCredentials
 from proauth2_wsgi import Proauth2 as Provider
 from tests.conftest import FakeClock
@@ -203,3 +205,20 @@ def test_purge_expired_deletes_what_expired(
     assert "purged 3 expired row(s)" in result.stdout  # the old code, access and refresh tokens
     assert past.introspect_token(expired) == {"active": False}
     assert provider.introspect_token(current)["active"] is True
+
+
+def test_a_database_outage_names_the_database_for_the_operator(tmp_path: Path) -> None:
+    """Exit 1 with the failed database's location on stderr (not just "temporarily unavailable")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nothing listens there
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        PROAUTH2_DATABASE_URL=f"postgresql://proauth2:s3cret-password@127.0.0.1:{port}/nodb",
+        PROAUTH2_CREATE_SCHEMA=False,
+    )
+    Proauth2(app)
+    result = app.test_cli_runner().invoke(args=["proauth2", "list-clients"])
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}/nodb" in result.stderr
+    assert "s3cret" not in result.stderr + result.stdout

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2
+from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2, StorageUnavailable
 from tests.middleware.conftest import bearer, echo_app
 
 TOKEN = "A" * 43
@@ -40,6 +40,16 @@ def test_outage_is_503_with_retry_after(down_provider: Proauth2, options: dict[s
     text = response.get_data(as_text=True)
     assert "s3cret" not in text
     assert TOKEN not in text
+    assert "127.0.0.1" not in text and "proauth2" not in text  # no internal host or database name
+
+
+def test_outage_tells_the_operator_what_the_client_is_not_told(down_provider: Proauth2) -> None:
+    with pytest.raises(StorageUnavailable) as raised:
+        down_provider.authenticate_token(TOKEN)
+    error = raised.value
+    assert error.error_description == StorageUnavailable.PUBLIC_DESCRIPTION
+    assert error.detail is not None and "127.0.0.1:" in error.detail and "127.0.0.1:" in str(error)
+    assert "s3cret" not in str(error) + repr(error)
 
 
 def test_outage_does_not_touch_public_paths_or_tokenless_requests(down_provider: Proauth2) -> None:
