@@ -9,7 +9,7 @@ import sys
 
 from werkzeug.serving import WSGIRequestHandler
 
-from proauth2_wsgi import StorageUnavailable
+from proauth2_wsgi import StorageUnavailable, TemporarilyUnavailable
 
 from .app import create_app
 from .client_views import EXTENSION_KEY, authorization_url
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     instance_path = os.path.abspath(args.instance_path) if args.instance_path else None
     try:
         app = create_app(args.database_url, base_url, instance_path=instance_path)
-    except StorageUnavailable as error:
+    except (StorageUnavailable, TemporarilyUnavailable) as error:
         print(
             f"Error: {error.detail or error}\n"
             "Is the database server running, and does the database exist? proauth2 creates its tables,\n"

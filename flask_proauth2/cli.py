@@ -15,9 +15,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from proauth2_wsgi import Client, Proauth2Error, StorageUnavailable
+from proauth2_wsgi import Client, Proauth2Error, StorageUnavailable, TemporarilyUnavailable
 from proauth2_wsgi import Proauth2 as Provider
-from proauth2_wsgi.models import CLIENT_AUTH_METHODS, GRANT_TYPES
+from proauth2_wsgi.stores import SCHEMA_VERSION
 
 #: exit code for "not found", "refused" and database failures
 EXIT_FAILURE = 1
@@ -29,8 +29,8 @@ class _Group(AppGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except StorageUnavailable as error:  # the operator needs to know which database failed
-            _fail(error.detail or error.error_description or error.error)
+        except (StorageUnavailable, TemporarilyUnavailable) as error:  # the operator needs to know why
+            _fail(error.detail or "the database is unavailable")
         except Proauth2Error as error:
             _fail(error.error_description or error.error)
 
@@ -62,10 +62,26 @@ def _client_dict(client: Client) -> dict[str, Any]:
 
 @group.command("init-db")
 def init_db() -> None:
-    """Create the tables (idempotent) and print the schema version."""
+    """Create the tables, or bring them to the newest schema (idempotent); print the schema version."""
     store = _provider().store
-    store.create_schema()
+    store.migrate()
     click.echo(f"schema version {store.schema_version()} ready in {store!r}")
+
+
+@group.command("migrate")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when the database needs migrating.")
+def migrate(check: bool) -> None:
+    """Apply the schema migrations the database lacks, once, however many processes run it."""
+    store = _provider().store
+    if check:
+        found = store.schema_version()
+        if found != SCHEMA_VERSION:
+            _fail(f"the database schema is at version {found}; this proauth2 needs {SCHEMA_VERSION}")
+        click.echo(f"schema version {found} is current")
+        return
+    applied = store.migrate()
+    done = ", ".join(map(str, applied)) if applied else "none needed"
+    click.echo(f"migrations applied: {done}; schema version {store.schema_version()}")
 
 
 @group.command("create-client")
@@ -74,15 +90,13 @@ def init_db() -> None:
 @click.option("--public", is_flag=True, help="A public client (no secret, PKCE): --auth-method none.")
 @click.option(
     "--auth-method",
-    type=click.Choice(CLIENT_AUTH_METHODS),
-    help="Token endpoint authentication method [default: client_secret_basic].",
+    help="Token endpoint authentication method: client_secret_basic (default), client_secret_post, none.",
 )
 @click.option("--scope", help="Space-separated scopes the client may ask for [default: all].")
 @click.option(
     "--grant-type",
     "grant_types",
     multiple=True,
-    type=click.Choice(GRANT_TYPES),
     help="A grant type (repeat for several) [default: authorization_code, refresh_token].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON.")

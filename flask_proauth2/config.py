@@ -25,8 +25,8 @@ PREFIX = "PROAUTH2_"
 EXTENSION_DEFAULTS: dict[str, Any] = {
     #: a database URL or a DataStore; None means ``sqlite:///<instance_path>/proauth2.db``
     "PROAUTH2_DATABASE_URL": None,
-    #: create missing tables at start-up (off: run ``flask proauth2 init-db`` once instead)
-    "PROAUTH2_CREATE_SCHEMA": True,
+    #: apply missing schema migrations on first use (off: run ``flask proauth2 migrate`` at deploy time)
+    "PROAUTH2_AUTO_MIGRATE": True,
     #: mount the dynamic client registration endpoint (RFC 7591); off by default
     "PROAUTH2_REGISTRATION": False,
     #: the bearer token registration requests must present (RFC 7591 §3); None lets anyone register
@@ -66,7 +66,7 @@ class Config:
 
     settings: Settings
     database: DataStore | str
-    create_schema: bool
+    auto_migrate: bool
     registration: bool
     initial_access_token: str | None
     url_prefix: str
@@ -112,7 +112,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         "a database URL such as sqlite:///proauth2.db, or a DataStore",
         database,
     )
-    for key in ("PROAUTH2_CREATE_SCHEMA", "PROAUTH2_REGISTRATION"):
+    for key in ("PROAUTH2_AUTO_MIGRATE", "PROAUTH2_REGISTRATION"):
         _check(key, isinstance(own[key], bool), "True or False", own[key])
     token = own["PROAUTH2_INITIAL_ACCESS_TOKEN"]
     _check(
@@ -144,7 +144,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
     return Config(
         settings=settings,
         database=database,
-        create_schema=own["PROAUTH2_CREATE_SCHEMA"],
+        auto_migrate=own["PROAUTH2_AUTO_MIGRATE"],
         registration=own["PROAUTH2_REGISTRATION"],
         initial_access_token=token,
         url_prefix=prefix,

@@ -1,23 +1,23 @@
 """The :class:`Proauth2` Flask extension: configuration, endpoints, decorator and helpers.
 
-Thin glue over :mod:`proauth2_wsgi`: the endpoints are its WSGI apps, the
-decorator its bearer validation (the code path of the middleware), the
-authorization helpers its authorization-request functions.
+Thin glue over :mod:`proauth2_wsgi`: the endpoints are its WSGI endpoints,
+the decorator its :class:`~proauth2_wsgi.protector.Protector` (the
+middleware's), the authorization helpers its authorization-request functions.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, make_response, redirect, request
 from werkzeug.wrappers import Response
 
-from proauth2_wsgi import AccessToken, AuthorizationRequest, Proauth2Error, SettingsError, StorageUnavailable
+from proauth2_wsgi import AccessToken, AuthorizationRequest, SettingsError, TemporarilyUnavailable
 from proauth2_wsgi import Proauth2 as Provider
-from proauth2_wsgi.bearer import authenticate_request, bearer_error_response
 from proauth2_wsgi.endpoints import (
     AuthorizationServer,
     authorization_redirect,
@@ -26,9 +26,13 @@ from proauth2_wsgi.endpoints import (
     error_redirect,
     parse_authorization_request,
 )
+from proauth2_wsgi.errors import Proauth2Error
+from proauth2_wsgi.middleware import TOKEN, annotate, resource_request
+from proauth2_wsgi.protector import Protector, Refusal
 from proauth2_wsgi.responses import error_response
 from proauth2_wsgi.scopes import parse_scope
-from proauth2_wsgi.stores import PeeweeDataStore
+from proauth2_wsgi.stores import StorageUnavailable
+from proauth2_wsgi.token_cache import TokenCache
 
 from . import cli, config, views
 from .globals import G_ATTRIBUTE
@@ -38,8 +42,13 @@ EXTENSION_KEY = "proauth2"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
+#: what a decorator's options are: optional, form token, cache TTL, exempt methods
+_Options = tuple[bool, bool, float, frozenset[str]]
+#: the options ``current_token`` looks a token up with: optional, nothing exempt
+_LOOKUP: _Options = (True, False, 0.0, frozenset())
 
-@dataclass(frozen=True)
+
+@dataclass
 class State:
     """What :meth:`Proauth2.init_app` keeps per app, in ``app.extensions["proauth2"]``."""
 
@@ -47,27 +56,50 @@ class State:
     config: config.Config
     #: the WSGI endpoints the blueprint mounts
     server: AuthorizationServer
+    _protectors: dict[_Options, Protector] = field(default_factory=dict)
+    _caches: dict[float, TokenCache] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def authenticate(self, scopes: frozenset[str] | None = None) -> AccessToken | None:
-        """The current request's bearer token (None when it sent none); raises on a bad one."""
-        token = authenticate_request(request.environ, self.provider, scopes)
-        setattr(g, G_ATTRIBUTE, token)
-        return token
+    def protector(self, options: _Options) -> Protector:
+        """The app's protector for one set of decorator options (built once)."""
+        protector = self._protectors.get(options)
+        if protector is None:
+            optional, allow_form_token, cache_ttl, exempt = options
+            with self._lock:
+                validator: Any = self.provider
+                if cache_ttl:
+                    validator = self._caches.setdefault(cache_ttl, TokenCache(self.provider, cache_ttl))
+                protector = self._protectors.setdefault(
+                    options,
+                    Protector(
+                        validator,
+                        realm=self.config.realm,
+                        optional=optional,
+                        allow_form_token=allow_form_token,
+                        exempt_methods=exempt,
+                    ),
+                )
+        return protector
 
     def load_token(self) -> AccessToken | None:
         """The current request's token for ``current_token``: None when missing or invalid.
 
         A storage outage still raises: it must not look like an anonymous request.
         """
-        try:
-            return authenticate_request(request.environ, self.provider)
-        except StorageUnavailable:
-            raise
-        except Proauth2Error:
+        access = request.environ.get(TOKEN)
+        if isinstance(access, AccessToken):
+            return access
+        outcome = self.protector(_LOOKUP).authenticate(resource_request(request.environ))
+        if isinstance(outcome, Refusal):
+            if outcome.status == 503:  # an outage, not an anonymous request
+                raise TemporarilyUnavailable()
             return None
+        if outcome is not None:
+            annotate(request.environ, outcome)
+        return outcome
 
     def close(self, _exc: BaseException | None = None) -> None:
-        """Hand the app context's database connection back (``teardown_appcontext``)."""
+        """Hand the app context's pooled connection back (``teardown_appcontext``); nothing is closed."""
         self.provider.store.close()
 
 
@@ -98,9 +130,12 @@ class Proauth2:
         ``PROAUTH2_DATABASE_URL`` (``sqlite:///<app.instance_path>/proauth2.db``)
             ``sqlite:///path.db``, ``postgresql://user:pwd@host/db``,
             ``mysql://user:pwd@host/db``, or a :class:`~proauth2_wsgi.DataStore`.
-        ``PROAUTH2_CREATE_SCHEMA`` (``True``)
-            create missing tables now; turn off where the app's database user
-            may not run DDL, and run ``flask proauth2 init-db`` instead.
+            Nothing connects until the first request, so the app starts while
+            the database is down (and answers 503 until it is back).
+        ``PROAUTH2_AUTO_MIGRATE`` (``True``)
+            apply missing schema migrations on first use; turn off where the
+            app's database user may not run DDL, and run ``flask proauth2
+            migrate`` at deploy time instead.
         ``PROAUTH2_ISSUER`` (``None``)
             the issuer identifier (RFC 8414 §2): an https URL (http on
             loopback), sent as ``iss`` with every authorization response
@@ -138,15 +173,16 @@ class Proauth2:
             below the issuer (``"/authorize"``), announced in the metadata document.
 
         A wrong value raises :class:`~proauth2_wsgi.SettingsError` naming the key.
-        A :class:`~proauth2_wsgi.StorageUnavailable` escaping any view becomes
-        a JSON 503 with ``Retry-After``.
+        A storage outage escaping any view becomes a JSON 503 with ``Retry-After``.
         """
         config.set_defaults(app.config)
         conf = config.load(app.config, app.instance_path)
         store = conf.database
         if isinstance(store, str):
+            from proauth2_wsgi.stores import PeeweeDataStore
+
             try:
-                store = PeeweeDataStore(store, create=conf.create_schema)
+                store = PeeweeDataStore(store, auto_migrate=conf.auto_migrate)
             except ValueError as exc:  # an unknown scheme, a malformed URL: name the key
                 raise SettingsError(f"PROAUTH2_DATABASE_URL: {exc}") from None
         provider = Provider(store, conf.settings)
@@ -161,7 +197,8 @@ class Proauth2:
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(views.create_blueprint(server))
         app.teardown_appcontext(state.close)
-        app.register_error_handler(StorageUnavailable, error_response)
+        app.register_error_handler(TemporarilyUnavailable, error_response)
+        app.register_error_handler(StorageUnavailable, _storage_unavailable)
         app.cli.add_command(cli.group)
 
     @property
@@ -172,35 +209,52 @@ class Proauth2:
     # -- protecting routes (RFC 6750) ------------------------------------------
 
     def require_oauth(
-        self, scope: str | Iterable[str] | None = None, *, optional: bool = False
+        self,
+        scope: str | Iterable[str] | None = None,
+        *,
+        optional: bool = False,
+        allow_form_token: bool = False,
+        cache_ttl: float = 0.0,
+        exempt_methods: Iterable[str] = ("OPTIONS",),
     ) -> Callable[[View], View]:
-        """Guard a view with a bearer access token carrying ``scope`` (RFC 6750).
+        """Guard a view with an access token carrying ``scope`` (RFC 6750): the middleware's protector.
 
         ``@oauth.require_oauth()`` needs any valid token,
         ``@oauth.require_oauth("profile email")`` one with both scopes, and
         ``@oauth.require_oauth(optional=True)`` lets requests without a token
-        through (``current_token`` is then None) but still refuses a bad one.
-        The token is validated by :func:`proauth2_wsgi.bearer.authenticate_request`,
-        like the middleware (and not again when the middleware already did).
-        ``OPTIONS`` requests (CORS preflight) pass unchecked; responses carry
-        ``Vary: Authorization``; refusals are JSON with a ``WWW-Authenticate``
-        challenge: 401 ``invalid_token``, 403 ``insufficient_scope``, 503 when
-        the database is down.
+        through (``current_token`` is then None) while a token that is
+        present must still be valid and carry the scopes. ``allow_form_token``,
+        ``cache_ttl`` and ``exempt_methods`` are the middleware's options; a
+        token the middleware validated already is not validated again.
+        Responses carry ``Vary: Authorization``; refusals are JSON with a
+        ``WWW-Authenticate`` challenge: 401 ``invalid_token``, 403
+        ``insufficient_scope``, 503 when the database is down.
         """
-        scopes = parse_scope(scope) or None
+        required = parse_scope(scope)
+        options: _Options = (
+            optional,
+            allow_form_token,
+            float(cache_ttl),
+            frozenset(method.upper() for method in exempt_methods),
+        )
 
         def decorator(view: View) -> View:
             @functools.wraps(view)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                if request.method == "OPTIONS":
+                protector = _state().protector(options)
+                if request.method in protector.exempt_methods:
                     return current_app.ensure_sync(view)(*args, **kwargs)
-                state = _state()
-                try:
-                    token = state.authenticate(scopes)
-                    if token is None and not optional:
-                        return _vary(bearer_error_response(None, state.config.realm))
-                except Proauth2Error as error:
-                    return _vary(bearer_error_response(error, state.config.realm))
+                environ = request.environ
+                access = environ.get(TOKEN)
+                if isinstance(access, AccessToken):  # the middleware validated it
+                    outcome: AccessToken | Refusal | None = protector.check_scopes(access, required) or access
+                else:
+                    outcome = protector.authenticate(resource_request(environ), required)
+                if isinstance(outcome, Refusal):
+                    return Response(outcome.body, outcome.status, list(outcome.headers))
+                if outcome is not None:
+                    annotate(environ, outcome)
+                setattr(g, G_ATTRIBUTE, outcome)
                 return _vary(make_response(current_app.ensure_sync(view)(*args, **kwargs)))
 
             return wrapper  # type: ignore[return-value]
@@ -248,8 +302,18 @@ class Proauth2:
 
 
 def _vary(response: Response) -> Response:
-    response.vary.add("Authorization")
+    """Add ``Authorization`` to ``Vary`` without parsing the header when there is none (the usual case)."""
+    current = response.headers.get("Vary")
+    if current is None:
+        response.headers["Vary"] = "Authorization"
+    else:
+        response.vary.add("Authorization")
     return response
+
+
+def _storage_unavailable(error: StorageUnavailable) -> Response:
+    """The store's outage reached a view directly (the app called the store): the provider's 503."""
+    return error_response(TemporarilyUnavailable(error.detail))
 
 
 def _see_other(location: str) -> Response:

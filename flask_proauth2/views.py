@@ -1,9 +1,9 @@
 """The ``proauth2`` blueprint: the routes of an :class:`~proauth2_wsgi.endpoints.AuthorizationServer`, in Flask.
 
-Each route hands the request's environ to the server's WSGI app for that
-path and returns its answer, so a Flask app and a bare WSGI deployment
-behave the same (a wrong method included: the endpoint's JSON 405). Routes,
-with ``PROAUTH2_URL_PREFIX`` (default ``/oauth``) as ``<prefix>``:
+Each route hands Flask's request (a werkzeug request) to the endpoint and
+returns its response, so a Flask app and a bare WSGI deployment behave the
+same (a wrong method included: the endpoint's JSON 405). Routes, with
+``PROAUTH2_URL_PREFIX`` (default ``/oauth``) as ``<prefix>``:
 
 - ``proauth2.token``         ``<prefix>/token``        (RFC 6749 §3.2)
 - ``proauth2.revocation``    ``<prefix>/revoke``       (RFC 7009)
@@ -12,6 +12,8 @@ with ``PROAUTH2_URL_PREFIX`` (default ``/oauth``) as ``<prefix>``:
 - ``proauth2.metadata``      ``/.well-known/oauth-authorization-server`` (RFC 8414 §3, when
   ``PROAUTH2_ISSUER`` is set: the document must name its issuer; the endpoint
   URLs in it are the issuer followed by their path, never the request's ``Host``)
+
+and any endpoint registered on the provider before, under its own name.
 """
 
 from __future__ import annotations
@@ -22,34 +24,22 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
-from proauth2_wsgi.endpoints import (
-    AuthorizationServer,
-    IntrospectionEndpoint,
-    MetadataEndpoint,
-    RegistrationEndpoint,
-    RevocationEndpoint,
-    TokenEndpoint,
-)
-
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-#: the blueprint's endpoint name for each kind of endpoint
-ENDPOINT_NAMES: dict[type, str] = {
-    TokenEndpoint: "token",
-    RevocationEndpoint: "revocation",
-    IntrospectionEndpoint: "introspection",
-    RegistrationEndpoint: "registration",
-    MetadataEndpoint: "metadata",
-}
+    from proauth2_wsgi.endpoints import AuthorizationServer
+    from proauth2_wsgi.endpoints.base import Endpoint
 
 # Every method reaches the endpoint, which answers the wrong ones itself.
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _wsgi_view(endpoint: WSGIApplication) -> Callable[[], Response]:
+def endpoint_name(endpoint: Endpoint) -> str:
+    """The blueprint's name for an endpoint: its RFC 8414 name without ``_endpoint``."""
+    return endpoint.name.removesuffix("_endpoint")
+
+
+def _view(endpoint: Endpoint) -> Callable[[], Response]:
     def view() -> Response:
-        return Response.from_app(endpoint, request.environ)
+        return endpoint.respond(request)
 
     return view
 
@@ -60,8 +50,8 @@ def create_blueprint(server: AuthorizationServer) -> Blueprint:
     for path, endpoint in server.routes.items():
         blueprint.add_url_rule(
             path,
-            ENDPOINT_NAMES[type(endpoint)],
-            _wsgi_view(endpoint),
+            endpoint_name(endpoint),  # type: ignore[arg-type]
+            _view(endpoint),  # type: ignore[arg-type]
             methods=_METHODS,
             provide_automatic_options=False,
         )

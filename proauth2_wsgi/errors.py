@@ -1,16 +1,21 @@
-"""The one error family of proauth2.
+"""The one OAuth error family of proauth2.
 
 Every refusal the library makes is a :class:`Proauth2Error` carrying the
 OAuth ``error`` code, an optional ``error_description`` / ``error_uri``, the
-``state`` of an authorization request, and the HTTP status it maps to:
+``state`` of an authorization request, and the HTTP status its code maps to:
 
 - RFC 6749 §4.1.2.1 (authorization errors, delivered by redirect),
 - RFC 6749 §5.2 (token endpoint errors),
 - RFC 6750 §3.1 (bearer token errors),
-- RFC 7009 §2.2.1 (revocation) and RFC 7662 (introspection).
+- RFC 7009 §2.2.1 (revocation), RFC 7662 (introspection),
+- RFC 7591 §3.2.2 (registration).
 
-A storage outage is :class:`StorageUnavailable`: HTTP 503 with
+The status comes from the error code (:data:`STATUS_BY_ERROR`); only the HTTP
+adapters change it, for what HTTP itself decides (405, 413). A storage outage
+reaches adapters as :class:`TemporarilyUnavailable`: HTTP 503 with
 ``Retry-After``, never 401, so an outage never looks like a bad token.
+
+This module imports nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from typing import Any, ClassVar
 __all__ = [
     "STATUS_BY_ERROR",
     "AccessDenied",
-    "DuplicateKey",
     "InsufficientScope",
     "InvalidClient",
     "InvalidClientMetadata",
@@ -31,11 +35,12 @@ __all__ = [
     "InvalidScope",
     "InvalidToken",
     "Proauth2Error",
-    "StorageUnavailable",
+    "ServerError",
+    "TemporarilyUnavailable",
     "UnauthorizedClient",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
-    "UnsupportedTokenType",
+    "safe_description",
 ]
 
 #: HTTP status for each error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2).
@@ -46,7 +51,6 @@ STATUS_BY_ERROR: dict[str, int] = {
     "unauthorized_client": 400,
     "unsupported_grant_type": 400,
     "unsupported_response_type": 400,
-    "unsupported_token_type": 400,
     "invalid_scope": 400,
     "access_denied": 403,
     "server_error": 500,
@@ -168,12 +172,6 @@ class UnsupportedResponseType(_CodedError):
     error_code = "unsupported_response_type"
 
 
-class UnsupportedTokenType(_CodedError):
-    """RFC 7009 §2.2.1: the server does not support revoking this token type."""
-
-    error_code = "unsupported_token_type"
-
-
 class InvalidScope(_CodedError):
     """RFC 6749 §5.2: the scope is invalid, unknown, malformed or exceeds what is allowed."""
 
@@ -218,19 +216,31 @@ class InvalidClientMetadata(_CodedError):
     error_code = "invalid_client_metadata"
 
 
-class DuplicateKey(_CodedError):
-    """A DataStore refused to store a record whose key already exists."""
+class ServerError(_CodedError):
+    """RFC 6749 §4.1.2.1 ``server_error``: a fault of the server, never of the request.
 
-    error_code = "invalid_request"
+    What an adapter answers for an unexpected exception: a generic
+    description, no stack trace; the exception itself goes to the log.
+    """
+
+    error_code = "server_error"
+
+    #: the ``error_description`` every HTTP client sees
+    PUBLIC_DESCRIPTION: ClassVar[str] = "the authorization server met an unexpected condition"
+
+    def __init__(self) -> None:
+        super().__init__(self.PUBLIC_DESCRIPTION)
 
 
-class StorageUnavailable(_CodedError):
-    """The database cannot be reached or failed: HTTP 503 with ``Retry-After``.
+class TemporarilyUnavailable(_CodedError):
+    """The database cannot be reached or failed: HTTP 503 with ``Retry-After`` (RFC 6749 §4.1.2.1).
 
+    The provider raises it for every storage outage (the store's own
+    :class:`~proauth2_wsgi.stores.errors.StorageUnavailable`, translated once).
     ``detail`` (also ``str(error)``) is for the operator: it names the
-    database's host, never a password. HTTP clients get only
-    :data:`PUBLIC_DESCRIPTION` as ``error_description``: no internal host,
-    port, database name or driver ever reaches a response or a redirect.
+    database's host and the driver's reason, never a password. HTTP clients get
+    only :data:`PUBLIC_DESCRIPTION`: no internal host, port, database name or
+    driver ever reaches a response or a redirect.
     """
 
     error_code = "temporarily_unavailable"
@@ -243,9 +253,9 @@ class StorageUnavailable(_CodedError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(self.PUBLIC_DESCRIPTION, headers={"Retry-After": str(self.retry_after)})
-        self.detail = safe_description(detail)
-        if self.detail:
-            self.args = (f"{self.error}: {self.detail}",)
+        self.detail = detail
+        if detail:
+            self.args = (f"{self.error}: {detail}",)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.detail!r})"

@@ -1,15 +1,15 @@
-"""BearerTokenMiddleware: protect any WSGI application with OAuth 2 bearer tokens (RFC 6750).
+"""BearerTokenMiddleware: protect any WSGI application with OAuth 2 access tokens (RFC 6750).
 
 Wrap the application once; it then never parses a token itself::
 
     app = BearerTokenMiddleware(app, provider, rules=[("/admin", "admin")], public_paths=["/health"])
 
-Each request's path (``PATH_INFO``) chooses a policy: public paths go
-straight through, everything else needs a valid token with the scopes its
-rule requires. Valid requests reach the application with
-``proauth2.user_id``, ``proauth2.client_id``, ``proauth2.scopes`` and
-``proauth2.token`` in the environ (:mod:`proauth2_wsgi.bearer`); the others
-are answered here as RFC 6750 §3 says, in JSON.
+It is a thin WSGI adapter over :class:`~proauth2_wsgi.protector.Protector`,
+which decides: each request's path (``PATH_INFO``) chooses a policy, public
+paths go straight through, everything else needs a valid token with the
+scopes its rule requires. Valid requests reach the application with the
+``proauth2.*`` keys below in the environ; the others are answered here as
+RFC 6750 §3 says, in JSON.
 
 The middleware keeps no per-request state and holds no connection (the
 store does, fork-safely), so it is thread-safe and safe under forking
@@ -19,73 +19,74 @@ reaches a streamed body (PEP 3333).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import io
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
-from werkzeug.wrappers import Response
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.wsgi import get_input_stream
 
-from .bearer import TokenValidator, authenticate_request, bearer_error_response
-from .errors import InsufficientScope, InvalidToken, Proauth2Error
-from .provider import Proauth2
-from .scopes import parse_scope
+from .errors import InvalidRequest
+from .models import AccessToken
+from .protector import PUBLIC, Protector, Refusal, ResourceRequest, Rule, TokenValidator
 from .token_cache import DEFAULT_SIZE, TokenCache
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["BearerTokenMiddleware", "Rule"]
+__all__ = [
+    "CLIENT_ID",
+    "MAX_FORM_BODY",
+    "SCOPES",
+    "TOKEN",
+    "USER_ID",
+    "BearerTokenMiddleware",
+    "Rule",
+    "annotate",
+    "resource_request",
+    "vary_on_authorization",
+]
 
-#: a protection rule: a path prefix and the scopes it requires (a space-separated string or an iterable)
-Rule = tuple[str, "str | Iterable[str]"]
+#: environ key: the resource owner's id (None for a client_credentials token)
+USER_ID = "proauth2.user_id"
+#: environ key: the id of the client the token was issued to
+CLIENT_ID = "proauth2.client_id"
+#: environ key: the token's scopes, a ``frozenset[str]``
+SCOPES = "proauth2.scopes"
+#: environ key: the validated :class:`~proauth2_wsgi.models.AccessToken` (with its expiry)
+TOKEN = "proauth2.token"
 
-# The policy of a public path: no token needed, none looked at.
-_PUBLIC = None
-_NO_SCOPES: frozenset[str] = frozenset()
+#: largest form body read for an ``access_token`` parameter (RFC 6750 §2.2)
+MAX_FORM_BODY = 64 * 1024
+
+_FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class BearerTokenMiddleware:
-    """Require a valid bearer token on every request, except where configured otherwise.
+    """Require a valid access token on every request, except where configured otherwise.
 
     :param app: the WSGI application to protect.
-    :param provider: the :class:`~proauth2_wsgi.Proauth2` that validates tokens.
-    :param realm: the ``realm`` of every ``WWW-Authenticate`` challenge (RFC 6750 §3).
-    :param rules: ``(path_prefix, scopes)`` pairs: a request under ``path_prefix``
-        needs a token carrying every one of ``scopes`` (a space-separated string
-        or an iterable). The longest matching prefix wins; a prefix matches whole
-        path segments (``/api`` matches ``/api`` and ``/api/x``, not ``/apix``).
-        Paths no rule matches still need a valid token, with no particular
-        scope: the default is secure.
-    :param public_paths: path prefixes served without looking at any token
-        (health checks, metadata). They take part in the longest-prefix match, so
-        ``rules=[("/docs/private", "admin")]`` still protects a page under a
-        public ``/docs``.
-    :param optional: annotate without refusing: a request with no token or an
-        invalid, expired or revoked one reaches the application unannotated, and
-        scopes are left for the application to check in ``proauth2.scopes``. A
-        malformed request (400) and a storage outage (503) are still answered,
-        since neither says who the caller is.
-    :param allow_form_token: also accept ``access_token`` in a form-encoded body
-        (RFC 6750 §2.2). Off by default.
-    :param allow_query_token: also accept ``access_token`` in the query string
-        (RFC 6750 §2.3). Off by default, and refused with 400 while off: URLs end
-        up in logs and ``Referer`` headers (RFC 9700 §4.3.2).
-    :param cache_ttl: seconds a validated token is trusted without a database
-        query, in this process; 0 (the default) turns the cache off. A revoked
-        token stays accepted for up to this long: see :mod:`~proauth2_wsgi.token_cache`.
+    :param validator: what validates tokens: a :class:`~proauth2_wsgi.Proauth2`
+        provider, or any :class:`~proauth2_wsgi.protector.TokenValidator`.
+    :param cache_ttl: seconds a validated token is trusted without asking the
+        validator again, in this process; 0 (the default) turns the cache off.
+        A revoked token stays accepted for up to this long: see
+        :mod:`~proauth2_wsgi.token_cache`.
     :param cache_size: most tokens the cache keeps per process.
-    :param exempt_methods: request methods passed through unchecked, unannotated:
-        ``OPTIONS`` by default, since a CORS preflight never carries credentials
-        (Fetch standard, CORS-preflight request). ``()`` checks every method.
 
-    Every response on a protected path carries ``Vary: Authorization``, so a
-    shared cache never serves one caller's answer to another.
+    ``realm``, ``rules``, ``public_paths``, ``optional``, ``allow_form_token``,
+    ``allow_query_token``, ``exempt_methods`` and ``challenge`` are the
+    :class:`~proauth2_wsgi.protector.Protector`'s. Every response on a
+    protected path carries ``Vary: Authorization``, so a shared cache never
+    serves one caller's answer to another.
     """
 
     def __init__(
         self,
         app: WSGIApplication,
-        provider: Proauth2,
+        validator: TokenValidator,
         *,
         realm: str = "api",
         rules: Iterable[Rule] = (),
@@ -96,72 +97,66 @@ class BearerTokenMiddleware:
         cache_ttl: float = 0.0,
         cache_size: int = DEFAULT_SIZE,
         exempt_methods: Iterable[str] = ("OPTIONS",),
+        challenge: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
-        self.provider = provider
-        self.realm = realm
-        self.optional = optional
-        self.allow_form_token = allow_form_token
-        self.allow_query_token = allow_query_token
-        self._validator: TokenValidator = TokenCache(provider, cache_ttl, cache_size) if cache_ttl else provider
-        self._policies = _compile_policies(rules, public_paths)
-        self.exempt_methods = frozenset(method.upper() for method in exempt_methods)
-        self._no_token = _Prerendered(bearer_error_response(None, realm))
+        if cache_ttl:
+            validator = TokenCache(validator, cache_ttl, cache_size)
+        self.protector = Protector(
+            validator,
+            realm=realm,
+            rules=rules,
+            public_paths=public_paths,
+            optional=optional,
+            allow_form_token=allow_form_token,
+            allow_query_token=allow_query_token,
+            exempt_methods=exempt_methods,
+            challenge=challenge,
+        )
 
     def __repr__(self) -> str:
-        return f"<BearerTokenMiddleware realm={self.realm!r} app={self.app!r}>"
+        return f"<BearerTokenMiddleware realm={self.protector.realm!r} app={self.app!r}>"
 
     def policy(self, path: str) -> frozenset[str] | None:
-        """The scopes a request to ``path`` needs, or None for a public path.
-
-        A path with dot or empty segments gets the stricter of the policies of
-        the path as sent and as resolved: the application may route either
-        (werkzeug's ``<path:...>`` matches ``/admin/../public`` under
-        ``/admin``), so neither ``/public/../admin`` nor ``/admin/../public``
-        may slip out from under ``/admin``'s rule.
-        """
-        raw = self._match(path)
-        if "/." not in path and "//" not in path:
-            return raw
-        resolved = self._match(_normalise(path))
-        if raw is _PUBLIC:
-            return resolved
-        if resolved is _PUBLIC:
-            return raw
-        return raw | resolved
-
-    def _match(self, path: str) -> frozenset[str] | None:
-        """The policy of the longest configured prefix of ``path``."""
-        for prefix, below, policy in self._policies:
-            if path == prefix or path.startswith(below):
-                return policy
-        return _NO_SCOPES
+        """The scopes a request to ``path`` needs, or None for a public path."""
+        return self.protector.policy(path)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        required = self.policy(environ.get("PATH_INFO", ""))
-        if required is _PUBLIC or environ.get("REQUEST_METHOD") in self.exempt_methods:
+        protector = self.protector
+        required = protector.policy(environ.get("PATH_INFO", ""))
+        if required is PUBLIC or environ.get("REQUEST_METHOD") in protector.exempt_methods:
             return self.app(environ, start_response)
-        start_response = _vary_on_authorization(start_response)
-        try:
-            token = authenticate_request(
-                environ,
-                self._validator,
-                None if self.optional else required,
-                allow_form=self.allow_form_token,
-                allow_query=self.allow_query_token,
-            )
-        except (InvalidToken, InsufficientScope) as error:
-            if self.optional:
-                return self.app(environ, start_response)
-            return bearer_error_response(error, self.realm)(environ, start_response)
-        except Proauth2Error as error:
-            return bearer_error_response(error, self.realm)(environ, start_response)
-        if token is None and not self.optional:
-            return self._no_token(environ, start_response)
-        return self.app(environ, start_response)
+        outcome = protector.authenticate(resource_request(environ), required)
+        if isinstance(outcome, Refusal):
+            start_response(outcome.status_line, list(outcome.headers))
+            return [outcome.body]
+        if outcome is not None:
+            annotate(environ, outcome)
+        return self.app(environ, vary_on_authorization(start_response))
 
 
-def _vary_on_authorization(start_response: StartResponse) -> StartResponse:
+def resource_request(environ: WSGIEnvironment) -> ResourceRequest:
+    """The protector's view of a WSGI request; URL and form body are built only when asked for."""
+    return ResourceRequest(
+        environ.get("REQUEST_METHOD", "GET"),
+        environ.get("PATH_INFO", ""),
+        query=environ.get("QUERY_STRING", ""),
+        authorization=environ.get("HTTP_AUTHORIZATION"),
+        headers=EnvironHeaders(environ),
+        url=lambda: _url(environ),
+        form=lambda: _form_pairs(environ),
+    )
+
+
+def annotate(environ: WSGIEnvironment, access: AccessToken) -> None:
+    """Put a validated token into the environ under the ``proauth2.*`` keys."""
+    environ[TOKEN] = access
+    environ[USER_ID] = access.user_id
+    environ[CLIENT_ID] = access.client_id
+    environ[SCOPES] = access.scopes
+
+
+def vary_on_authorization(start_response: StartResponse) -> StartResponse:
     """``start_response`` adding ``Authorization`` to the response's ``Vary`` header (RFC 9110 §12.5.5)."""
 
     def start(
@@ -181,47 +176,23 @@ def _vary_on_authorization(start_response: StartResponse) -> StartResponse:
     return start  # type: ignore[return-value]
 
 
-class _Prerendered:
-    """A constant response rendered once: the 401 every request without a token gets (RFC 6750 §3.1).
-
-    Answering tokenless requests (crawlers, floods) then costs no rendering.
-    """
-
-    def __init__(self, response: Response) -> None:
-        self.status = response.status
-        self.headers = response.headers.to_wsgi_list()
-        self.body = response.get_data()
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        start_response(self.status, list(self.headers))
-        return [self.body]
+def _url(environ: WSGIEnvironment) -> str:
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
 
 
-def _compile_policies(
-    rules: Iterable[Rule], public_paths: Iterable[str]
-) -> tuple[tuple[str, str, frozenset[str] | None], ...]:
-    """``(prefix, prefix + "/", policy)`` for each rule and public path, longest prefix first."""
-    policies: dict[str, frozenset[str] | None] = {}
-    entries: list[tuple[str, frozenset[str] | None]] = [(prefix, parse_scope(scopes)) for prefix, scopes in rules]
-    entries += [(prefix, _PUBLIC) for prefix in public_paths]
-    for prefix, policy in entries:
-        if not isinstance(prefix, str) or not prefix.startswith("/"):
-            raise ValueError(f"path prefixes must start with '/': {prefix!r}")
-        prefix = prefix.rstrip("/")
-        if prefix in policies:
-            raise ValueError(f"path prefix {prefix or '/'!r} is configured twice")
-        policies[prefix] = policy
-    ordered = sorted(policies.items(), key=lambda item: len(item[0]), reverse=True)
-    return tuple((prefix, prefix + "/", policy) for prefix, policy in ordered)
-
-
-def _normalise(path: str) -> str:
-    """``path`` without empty, ``.`` and ``..`` segments, so ``/public/../admin`` is ``/admin``."""
-    segments: list[str] = []
-    for segment in path.split("/"):
-        if segment == "..":
-            if segments:
-                segments.pop()
-        elif segment and segment != ".":
-            segments.append(segment)
-    return "/" + "/".join(segments)
+def _form_pairs(environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+    """The pairs of a form-encoded body (RFC 6750 §2.2), the body left readable for the application."""
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.partition(";")[0].strip().lower() != _FORM_TYPE:
+        return None
+    request = environ.get("werkzeug.request")
+    if request is not None and "form" in vars(request):  # a werkzeug app already parsed the body
+        return list(request.form.items(multi=True))
+    body = get_input_stream(environ).read(MAX_FORM_BODY + 1)
+    if len(body) > MAX_FORM_BODY:
+        raise InvalidRequest("the form body is too large to carry an access token")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return parse_qsl(body.decode("latin-1"), keep_blank_values=True)

@@ -12,11 +12,6 @@ from typing import Any
 
 from .scopes import format_scope
 
-#: RFC 7591 token_endpoint_auth_method values proauth2 supports
-CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-#: grant types proauth2 supports (no implicit, no password: RFC 9700 §2.1.2, §2.4)
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
-
 
 @dataclass(frozen=True)
 class Client:
@@ -31,6 +26,8 @@ class Client:
     auth_method: str
     created_at: int
     secret_hash: str | None = field(default=None, repr=False)
+    #: further registered metadata (RFC 7591 §2: ``client_uri``, ``contacts``...)
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_public(self) -> bool:
@@ -50,6 +47,7 @@ class Client:
             auth_method=record["auth_method"],
             created_at=record["created_at"],
             secret_hash=record["secret_hash"],
+            metadata=record.get("metadata") or {},
         )
 
 

@@ -14,9 +14,6 @@ import re
 
 from .errors import InvalidGrant, InvalidRequest
 
-#: code_challenge_method values this module knows (RFC 7636 §4.3)
-METHODS = ("S256", "plain")
-
 # RFC 7636 §4.1: code-verifier = 43*128unreserved; §4.2 the S256 challenge is
 # 43 base64url characters (a longer one could never match), a plain one
 # follows the verifier grammar.

@@ -1,16 +1,13 @@
-"""The one response shape of proauth2: JSON bodies, no-store caching, OAuth errors.
-
-Every endpoint and the middleware render through here:
+"""The one response shape of the endpoints: JSON bodies, no-store caching, OAuth errors (werkzeug).
 
 - :func:`json_response` — ``application/json`` with ``Cache-Control: no-store``
   (RFC 6749 §5.1);
 - :func:`error_response` — a :class:`~proauth2_wsgi.errors.Proauth2Error` as its
-  status, headers and RFC 6749 §5.2 body; a bearer error gets its
-  ``WWW-Authenticate`` challenge (RFC 6750 §3), a failed Basic client
-  authentication its ``Basic`` challenge (RFC 6749 §5.2), a storage outage
-  its ``Retry-After``;
-- :func:`www_authenticate` — the only place a challenge header is built; every
-  value in it is checked against the RFC 6749 §5.2 charset first.
+  status, headers and RFC 6749 §5.2 body (a storage outage with its
+  ``Retry-After``);
+- :func:`www_authenticate` — a challenge header; every value in it is checked
+  against the RFC 6749 §5.2 charset first. Bearer challenges of protected
+  resources come from :func:`proauth2_wsgi.protector.bearer_challenge`.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from .errors import InsufficientScope, Proauth2Error, safe_description
+from .errors import Proauth2Error, safe_description
 
 #: headers on every JSON response carrying tokens or errors (RFC 6749 §5.1)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -38,20 +35,9 @@ def json_response(body: Mapping[str, Any], status: int = 200, headers: Mapping[s
 
 
 def www_authenticate(scheme: str, params: Mapping[str, str | None]) -> str:
-    """Build a ``WWW-Authenticate`` challenge such as ``Bearer realm="api", error="invalid_token"``."""
+    """Build a ``WWW-Authenticate`` challenge such as ``Basic realm="proauth2"``."""
     parts = [f'{name}="{safe_description(value)}"' for name, value in params.items() if value is not None]
     return f"{scheme} {', '.join(parts)}" if parts else scheme
-
-
-def bearer_challenge(realm: str, error: Proauth2Error | None = None) -> str:
-    """The RFC 6750 §3 challenge: just the realm when no token was sent, else the error too."""
-    params: dict[str, str | None] = {"realm": realm}
-    if error is not None:
-        params["error"] = error.error
-        params["error_description"] = error.error_description
-        if isinstance(error, InsufficientScope) and error.scope:
-            params["scope"] = error.scope
-    return www_authenticate("Bearer", params)
 
 
 def error_response(error: Proauth2Error, headers: Mapping[str, str] | None = None) -> Response:

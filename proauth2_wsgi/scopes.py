@@ -49,3 +49,15 @@ def format_scope(scopes: Iterable[str]) -> str:
 def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> frozenset[str]:
     """The scopes in ``required`` that ``granted`` lacks."""
     return frozenset(required).difference(granted)
+
+
+def grant_scope(requested: str | None, default: frozenset[str], allowed: frozenset[str]) -> frozenset[str]:
+    """The scope to grant: ``requested`` (or ``default`` when it names none), within ``allowed``.
+
+    ``allowed`` is what both the client and the server offer; anything beyond
+    it is :class:`InvalidScope` (RFC 6749 §3.3).
+    """
+    scopes = parse_scope(requested) or default
+    if not scopes <= allowed:
+        raise InvalidScope("the requested scope is not allowed for this client")
+    return scopes

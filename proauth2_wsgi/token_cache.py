@@ -1,11 +1,12 @@
 """An in-process cache of validated access tokens, with a short bounded TTL.
 
 Off by default. With it on, a token validated once is accepted again without
-a database query for at most ``ttl`` seconds (never past its own expiry),
-so a revoked token stays usable in a process that cached it for up to
-``ttl`` seconds: that is the revocation lag the cache trades for speed
-(RFC 6819 §5.1.6 accepts short-lived caching at resource servers; RFC 7662
-§4 describes the same trade for introspection). :data:`MAX_TTL` bounds it.
+asking the validator (a database query, an introspection call) for at most
+``ttl`` seconds (never past its own expiry), so a revoked token stays usable
+in a process that cached it for up to ``ttl`` seconds: that is the revocation
+lag the cache trades for speed (RFC 6819 §5.1.6 accepts short-lived caching
+at resource servers; RFC 7662 §4 describes the same trade for
+introspection). :data:`MAX_TTL` bounds it.
 
 Only valid tokens are cached, keyed by their SHA-256 digest, so the cache
 holds nothing a thief could present and garbage tokens cannot flood it.
@@ -17,36 +18,44 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 
 from .models import AccessToken
-from .provider import Proauth2
+from .protector import ResourceRequest, TokenValidator
 from .tokens import hash_secret
 
 __all__ = ["DEFAULT_SIZE", "MAX_TTL", "TokenCache"]
 
-#: longest time (seconds) a validated token may be trusted without asking the store
+#: longest time (seconds) a validated token may be trusted without asking the validator
 MAX_TTL = 60.0
 #: default number of tokens kept per process
 DEFAULT_SIZE = 10_000
 
 
 class TokenCache:
-    """Validates tokens through ``provider``, remembering valid ones for ``ttl`` seconds.
+    """Validates tokens through ``validator``, remembering valid ones for ``ttl`` seconds.
 
-    Has the provider's ``authenticate_token(token)`` shape, so it stands in
-    for the provider in :func:`~proauth2_wsgi.bearer.authenticate_request`.
-    Time comes from the provider's clock.
+    It is itself a :class:`~proauth2_wsgi.protector.TokenValidator`. Time comes
+    from ``clock``, by default the validator's settings' clock (a provider's)
+    or :func:`time.time`.
     """
 
-    def __init__(self, provider: Proauth2, ttl: float, size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self,
+        validator: TokenValidator,
+        ttl: float,
+        size: int = DEFAULT_SIZE,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         if not 0 < ttl <= MAX_TTL:
             raise ValueError(f"cache_ttl must be more than 0 and at most {MAX_TTL} seconds")
         if size < 1:
             raise ValueError("cache_size must be at least 1")
-        self._provider = provider
-        self._clock: Callable[[], float] = provider.settings.clock
+        self._validator = validator
+        settings = getattr(validator, "settings", None)
+        self._clock: Callable[[], float] = clock or getattr(settings, "clock", None) or time.time
         self.ttl = ttl
         self.size = size
         self._entries: dict[str, tuple[AccessToken, float]] = {}
@@ -63,16 +72,16 @@ class TokenCache:
             os.register_at_fork(after_in_child=after_fork_in_child)
 
     def __repr__(self) -> str:
-        return f"<TokenCache ttl={self.ttl} size={self.size}>"
+        return f"<TokenCache ttl={self.ttl} size={self.size} validator={self._validator!r}>"
 
-    def authenticate_token(self, token: str) -> AccessToken:
-        """The token's record, from the cache while fresh, else from the provider."""
+    def validate_token(self, token: str, request: ResourceRequest) -> AccessToken:
+        """The token's record, from the cache while fresh, else from the validator."""
         key = hash_secret(token)
         now = self._clock()
         entry = self._entries.get(key)
         if entry is not None and entry[1] > now:
             return entry[0]
-        access = self._provider.authenticate_token(token)
+        access = self._validator.validate_token(token, request)
         until = min(now + self.ttl, access.expires_at)
         with self._lock:
             self._entries.pop(key, None)

@@ -18,9 +18,11 @@ import secrets
 #: random bytes in every generated secret (256 bits)
 SECRET_BYTES = 32
 
-#: longest token or secret accepted from outside; anything longer is refused
-#: before it is hashed
+#: longest secret (client secret, code, refresh token) accepted from outside;
+#: anything longer is refused before it is hashed
 MAX_SECRET_LENGTH = 512
+#: longest access token a resource server accepts (a signed JWT with claims fits)
+MAX_ACCESS_TOKEN_LENGTH = 4096
 
 # What token_urlsafe produces, and what RFC 6750 §2.1 b64token allows.
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -41,9 +43,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def looks_like_token(value: object) -> bool:
-    """True when ``value`` has the shape of a token proauth2 could have issued."""
-    return isinstance(value, str) and 0 < len(value) <= MAX_SECRET_LENGTH and _TOKEN_CHARS.fullmatch(value) is not None
+def looks_like_token(value: object, max_length: int = MAX_SECRET_LENGTH) -> bool:
+    """True when ``value`` has the shape of a token proauth2 could have issued (RFC 6750 §2.1 b64token)."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and _TOKEN_CHARS.fullmatch(value) is not None
 
 
 def secret_matches(secret: str, stored_hash: str) -> bool:

@@ -1,4 +1,10 @@
-"""Fixtures that compose: database_url -> store -> clock -> settings -> provider."""
+"""Fixtures that compose: backend -> database_url -> store -> clock -> settings -> provider.
+
+One database and one store per backend serve the whole run; each test gets the
+store emptied afterwards. Tests run on SQLite only, unless their module is
+marked ``backends`` (``pytestmark = pytest.mark.backends``): the tests that
+prove storage behaviour run on SQLite, PostgreSQL and MariaDB.
+"""
 
 from __future__ import annotations
 
@@ -24,21 +30,47 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``backend`` for the tests that reach storage: every backend where marked ``backends``."""
+    if "backend" in metafunc.fixturenames:
+        backends = BACKENDS if metafunc.definition.get_closest_marker("backends") else ("sqlite",)
+        metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of the test: ``sqlite``, ``postgresql`` or ``mysql``."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One freshly created database per backend for the whole run, dropped at the end."""
-    with fresh_database(request.param, str(tmp_path_factory.mktemp(request.param))) as url:
+    with fresh_database(backend, str(tmp_path_factory.mktemp(backend))) as url:
         yield url
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[PeeweeDataStore]:
-    """A PeeweeDataStore on the backend's database, emptied after each test."""
+@pytest.fixture(scope="session")
+def session_store(database_url: str) -> Iterator[PeeweeDataStore]:
+    """The one store of a backend for the whole run, migrated once."""
     store = PeeweeDataStore(database_url)
+    store.migrate()
     yield store
+    store.dispose()
+
+
+@pytest.fixture
+def store(session_store: PeeweeDataStore) -> Iterator[PeeweeDataStore]:
+    """The backend's store, emptied after each test."""
+    yield session_store
+    empty(session_store)
+
+
+def empty(store: PeeweeDataStore) -> None:
+    """Delete every row of every proauth2 table."""
     for table in SCHEMA:
         store._run(lambda table=table: store._models[table].delete().execute())
-    store.dispose()
+    store.close()
 
 
 @pytest.fixture

@@ -27,25 +27,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Response
 
-from ..errors import AccessDenied, InvalidRequest, Proauth2Error
+from ..errors import AccessDenied, Proauth2Error
 from ..responses import NO_STORE
 
 if TYPE_CHECKING:
     from ..models import AuthorizationRequest
     from ..provider import Proauth2
-
-#: the authorization request parameters (RFC 6749 §4.1.1, RFC 7636 §4.3)
-PARAMETERS = (
-    "client_id",
-    "response_type",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-)
-#: parameters that decide where a response may go: repeated, the error is shown, not redirected
-_REDIRECT_DECIDING = ("client_id", "redirect_uri")
 
 _ERROR_PAGE = """<!doctype html>
 <html lang="en">
@@ -73,15 +60,7 @@ def parse_authorization_request(provider: Proauth2, args: Mapping[str, Any]) -> 
     repeated one is ``invalid_request``, shown when it is ``client_id`` or
     ``redirect_uri``, redirected otherwise.
     """
-    values = {name: _values(args, name) for name in PARAMETERS}
-    params = {name: found[0] if len(found) == 1 else None for name, found in values.items()}
-    repeated = [name for name, found in values.items() if len(found) > 1]
-    if any(name in _REDIRECT_DECIDING for name in repeated):
-        raise InvalidRequest("client_id or redirect_uri is repeated", status_code=400)
-    if repeated:
-        _, target = provider.check_client_redirect(params["client_id"], params["redirect_uri"])
-        raise InvalidRequest(f"{repeated[0]} is repeated", state=params["state"], redirect_uri=target)
-    return provider.validate_authorization_request(**params)
+    return provider.parse_authorization_request(args)
 
 
 def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, user_id: str | int) -> str:
@@ -109,11 +88,14 @@ def error_redirect(provider: Proauth2, error: Proauth2Error) -> str:
 
 
 def error_page(error: Proauth2Error) -> Response:
-    """An HTML page for an error that must not be redirected (RFC 6749 §4.1.2.1), text escaped."""
+    """An HTML page for an error that must not be redirected (RFC 6749 §4.1.2.1), text escaped.
+
+    The status is 400 for every refused request; a server fault keeps its
+    own (503 with ``Retry-After`` for an outage).
+    """
     body = _ERROR_PAGE.format(error=escape(error.error), description=escape(error.error_description or ""))
-    return Response(
-        body, status=error.status_code, mimetype="text/html", headers={**_ERROR_PAGE_HEADERS, **error.headers}
-    )
+    status = error.status_code if error.status_code >= 500 else 400
+    return Response(body, status=status, mimetype="text/html", headers={**_ERROR_PAGE_HEADERS, **error.headers})
 
 
 def add_query(uri: str, params: Mapping[str, str]) -> str:
@@ -123,14 +105,3 @@ def add_query(uri: str, params: Mapping[str, str]) -> str:
     if parts.query:
         query = f"{parts.query}&{query}"
     return urlunsplit(parts._replace(query=query, fragment=""))
-
-
-def _values(args: Mapping[str, Any], name: str) -> list[str]:
-    """Every non-empty value of ``name`` in ``args``, whatever shape ``args`` has."""
-    getlist = getattr(args, "getlist", None)
-    if getlist is not None:
-        found = getlist(name)
-    else:
-        value = args.get(name)
-        found = [] if value is None else [value] if isinstance(value, str) else list(value)
-    return [value for value in found if isinstance(value, str) and value]

@@ -8,6 +8,9 @@ unknown, expired, revoked or malformed (§2.2).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClient, InvalidRequest
@@ -18,12 +21,19 @@ from .base import Endpoint, read_form
 class IntrospectionEndpoint(Endpoint):
     """WSGI app: ``POST token=...[&token_type_hint=...]``; the RFC 7662 §2.2 JSON answer."""
 
+    name = "introspection_endpoint"
+    path = "/introspect"
+
     def handle(self, request: Request) -> Response:
-        form = read_form(request)
-        client = self.authenticate_client(request, form)
+        params = read_form(request)
+        client = self.authenticate_client(request, params)
         if client.is_public:
             raise InvalidClient("introspection requires a confidential client")
-        token = form.get("token")
+        token = params.get("token")
         if token is None:
             raise InvalidRequest("token is required")
-        return json_response(self.provider.introspect_token(token, form.get("token_type_hint")))
+        return json_response(self.provider.introspect_token(token, params.get("token_type_hint")))
+
+    def metadata(self) -> Mapping[str, Any]:
+        methods = [method.name for method in self.provider.client_auth_methods if method.confidential]
+        return {"introspection_endpoint_auth_methods_supported": methods}

@@ -19,7 +19,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken
 from ..headers import parse_authorization
-from ..responses import bearer_challenge, json_response
+from ..protector import bearer_challenge
+from ..responses import json_response
 from ..scopes import format_scope
 from ..tokens import constant_time_equals
 from .base import Endpoint, read_body, require_content_type
@@ -40,6 +41,9 @@ DEFAULT_AUTH_METHOD = "client_secret_basic"
 
 class RegistrationEndpoint(Endpoint):
     """WSGI app: ``POST`` client metadata as JSON, get the registered client (201)."""
+
+    name = "registration_endpoint"
+    path = "/register"
 
     def __init__(self, provider: Proauth2, initial_access_token: str | None = None) -> None:
         super().__init__(provider)

@@ -9,6 +9,9 @@ lookup; an unknown hint is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidRequest
@@ -19,11 +22,17 @@ from .base import Endpoint, read_form
 class RevocationEndpoint(Endpoint):
     """WSGI app: ``POST token=...[&token_type_hint=...]``; 200 with an empty body on success."""
 
+    name = "revocation_endpoint"
+    path = "/revoke"
+
     def handle(self, request: Request) -> Response:
-        form = read_form(request)
-        client = self.authenticate_client(request, form)
-        token = form.get("token")
+        params = read_form(request)
+        client = self.authenticate_client(request, params)
+        token = params.get("token")
         if token is None:
             raise InvalidRequest("token is required")
-        self.provider.revoke_token(token, form.get("token_type_hint"), client_id=client.client_id)
+        self.provider.revoke_token(token, params.get("token_type_hint"), client_id=client.client_id)
         return Response(status=200, headers=NO_STORE)
+
+    def metadata(self) -> Mapping[str, Any]:
+        return {"revocation_endpoint_auth_methods_supported": self.provider.client_auth_methods.names()}

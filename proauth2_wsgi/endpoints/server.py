@@ -1,15 +1,19 @@
-"""One WSGI app serving every endpoint under a prefix, plus the RFC 8414 metadata document.
+"""One WSGI app serving a provider's endpoints under a prefix, plus the RFC 8414 metadata document.
 
-``AuthorizationServer(provider)`` answers ``{prefix}/token``,
-``{prefix}/revoke``, ``{prefix}/introspect``, ``{prefix}/register`` (only with
-``registration=True``) and ``/.well-known/oauth-authorization-server``
-(RFC 8414 §3, only when the provider has an issuer). Endpoint URLs in the
-metadata are the issuer followed by their path, so mount the app at the
-issuer's URL. When the issuer has a path (``https://host/tenant``), the
-metadata lives at ``/.well-known/oauth-authorization-server/tenant`` on the
-host's root (RFC 8414 §3.1), so the endpoints also answer below the issuer's
-path (``/tenant/oauth/token``): mounted at the host's root, the app then
-serves the metadata and every URL it lists. Any other path is a JSON 404.
+``AuthorizationServer(provider)`` registers the default endpoints on the
+provider's ``endpoints`` registry — token (``{prefix}/token``), revocation
+(``{prefix}/revoke``), introspection (``{prefix}/introspect``), and
+registration (``{prefix}/register``, only with ``registration=True``) — and
+serves every endpoint the registry holds, so an endpoint registered there
+before (a custom one, or a replacement) is served and announced too. With an
+issuer it also serves ``/.well-known/oauth-authorization-server`` (RFC 8414
+§3). Endpoint URLs in the metadata are the issuer followed by their path, so
+mount the app at the issuer's URL. When the issuer has a path
+(``https://host/tenant``), the metadata lives at
+``/.well-known/oauth-authorization-server/tenant`` on the host's root
+(RFC 8414 §3.1), so the endpoints also answer below the issuer's path
+(``/tenant/oauth/token``): mounted at the host's root, the app then serves the
+metadata and every URL it lists. Any other path is a JSON 404.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from urllib.parse import urlsplit
 
 from ..errors import Proauth2Error
 from ..responses import error_response
+from .base import Endpoint
 from .introspection import IntrospectionEndpoint
 from .metadata import MetadataEndpoint, well_known_path
 from .registration import RegistrationEndpoint
@@ -27,7 +32,7 @@ from .revocation import RevocationEndpoint
 from .token import TokenEndpoint
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from ..provider import Proauth2
 
@@ -35,8 +40,18 @@ if TYPE_CHECKING:
 DEFAULT_PREFIX = "/oauth"
 
 
+def default_endpoints(
+    provider: Proauth2, *, registration: bool = False, initial_access_token: str | None = None
+) -> list[Endpoint]:
+    """Token, revocation and introspection endpoints, and registration when asked for."""
+    endpoints: list[Endpoint] = [TokenEndpoint(provider), RevocationEndpoint(provider), IntrospectionEndpoint(provider)]
+    if registration:
+        endpoints.append(RegistrationEndpoint(provider, initial_access_token))
+    return endpoints
+
+
 class AuthorizationServer:
-    """A WSGI app dispatching to the token, revocation, introspection, registration and metadata endpoints.
+    """A WSGI app dispatching to the provider's endpoints and its metadata document.
 
     ``authorization_endpoint`` is the host app's own authorization URL,
     advertised in the metadata (absolute, or a path below the issuer).
@@ -59,22 +74,25 @@ class AuthorizationServer:
             raise ValueError("prefix must start with '/' and not end with one (or be empty)")
         if authorization_endpoint and not authorization_endpoint.startswith(("/", "https://", "http://")):
             raise ValueError("authorization_endpoint must be an absolute URL or a path starting with '/'")
-        paths = {
-            "token_endpoint": (f"{prefix}/token", TokenEndpoint(provider)),
-            "revocation_endpoint": (f"{prefix}/revoke", RevocationEndpoint(provider)),
-            "introspection_endpoint": (f"{prefix}/introspect", IntrospectionEndpoint(provider)),
-        }
-        if registration:
-            paths["registration_endpoint"] = (
-                f"{prefix}/register",
-                RegistrationEndpoint(provider, initial_access_token),
-            )
-        self.routes: dict[str, WSGIApplication] = dict(paths.values())
+        for endpoint in default_endpoints(
+            provider, registration=registration, initial_access_token=initial_access_token
+        ):
+            if endpoint.name not in provider.endpoints:
+                provider.endpoints.register(endpoint)
+        endpoints: list[Endpoint] = []
+        for component in provider.endpoints:
+            if not isinstance(component, Endpoint):
+                raise TypeError(f"{component!r}: a provider's endpoints are proauth2_wsgi.endpoints.base.Endpoint apps")
+            endpoints.append(component)
+        paths = {endpoint.name: (prefix + endpoint.path, endpoint) for endpoint in endpoints}
+        self.routes: dict[str, Endpoint] = dict(paths.values())
         issuer = provider.settings.issuer
         if issuer:
             # RFC 8414 §2: absolute URLs; an issuer ending in "/" must not give "//oauth/token"
             base = issuer.rstrip("/")
             urls = {name: base + path for name, (path, _) in paths.items()}
+            for name, (_, endpoint) in paths.items():
+                endpoint.url = urls[name]
             if authorization_endpoint:
                 urls["authorization_endpoint"] = (
                     authorization_endpoint if "://" in authorization_endpoint else base + authorization_endpoint

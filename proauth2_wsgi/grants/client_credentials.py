@@ -6,21 +6,24 @@ and comes without a refresh token (RFC 6749 §4.4.3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from ..errors import UnauthorizedClient
+from ..issuance import GrantedAccess, IssuedTokens
+from ..scopes import grant_scope
 from ..tokens import generate_id
-from .request import TokenRequest
-
-if TYPE_CHECKING:
-    from ..models import Client
-    from ..provider import Proauth2
+from .base import Grant, GrantContext, TokenRequest
 
 
-def exchange(provider: Proauth2, client: Client, request: TokenRequest) -> dict[str, Any]:
-    """Issue an access token to an authenticated confidential client."""
-    if client.is_public:
-        raise UnauthorizedClient("public clients cannot use client_credentials")
-    scopes = provider.resolve_scope(client, request.scope)
-    with provider.store.atomic():
-        return provider.issue_tokens(client, None, scopes, generate_id(), with_refresh_token=False)
+class ClientCredentialsGrant(Grant):
+    """``client_credentials``: an access token for the client itself."""
+
+    name = "client_credentials"
+    parameters = ("scope",)
+    public_clients = False
+
+    def exchange(self, context: GrantContext, request: TokenRequest) -> IssuedTokens:
+        client = request.client
+        allowed = client.scopes & frozenset(context.settings.scopes)
+        scopes = grant_scope(request.params.get("scope"), client.default_scope, allowed)
+        with context.records.atomic():
+            return context.issuer.issue(
+                GrantedAccess(client, None, scopes, generate_id()), refresh=False, request=request.http
+            )

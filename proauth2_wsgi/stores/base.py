@@ -7,15 +7,18 @@ user, pwd)``, ``fetch(table, **kw)``, ``store(table, **kw)``,
 - ``update(table, where, values)`` is an atomic compare-and-set returning the
   number of rows it changed, so "consume this code if unused" is one statement;
 - ``remove`` returns the number of rows removed;
-- ``atomic()`` is a transaction, so issuing tokens is all-or-nothing.
+- ``atomic()`` is a transaction, so issuing tokens is all-or-nothing;
+- ``migrate()`` applies the numbered migrations (:mod:`.migrations`) once,
+  however many processes start at the same moment.
 
 The public methods check every table, field and value against
 :mod:`~proauth2_wsgi.stores.schema` and then call the ``_``-prefixed
 methods an implementation provides; no name from outside reaches SQL, and
-bad values raise :class:`~proauth2_wsgi.errors.InvalidRequest` before any
-query runs. An implementation translates its driver's errors: a duplicate
-key to :class:`~proauth2_wsgi.errors.DuplicateKey`, anything else to
-:class:`~proauth2_wsgi.errors.StorageUnavailable`.
+bad values raise :class:`~proauth2_wsgi.stores.errors.SchemaViolation` before
+any query runs. An implementation translates its driver's errors: a duplicate
+key to :class:`~proauth2_wsgi.stores.errors.DuplicateKey`, anything else to
+:class:`~proauth2_wsgi.stores.errors.StorageUnavailable`. Text compares
+exactly (``ALICE`` never finds ``alice``) on every backend.
 
 ``proauth2_wsgi.testing.DataStoreContract`` is the test suite that proves
 an implementation right.
@@ -28,7 +31,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
-from ..errors import InvalidRequest
+from .errors import SchemaViolation
 from .schema import check_fields, check_record, table_of
 
 Record = dict[str, Any]
@@ -65,9 +68,9 @@ class DataStore(abc.ABC):
         where = self._where(table, where, allow_empty=False)
         values = check_fields(table, values)
         if not values:
-            raise InvalidRequest("nothing to update")
+            raise SchemaViolation("nothing to update")
         if table_of(table).key in values:
-            raise InvalidRequest("a key cannot be updated")
+            raise SchemaViolation("a key cannot be updated")
         return self._update(table, where, values)
 
     def remove(self, table: str, **where: Any) -> int:
@@ -77,17 +80,21 @@ class DataStore(abc.ABC):
     def remove_expired(self, table: str, before: int, limit: int) -> int:
         """Delete at most ``limit`` records whose ``expires_at`` is before ``before``."""
         if "expires_at" not in table_of(table).fields:
-            raise InvalidRequest("table has no expiry")
+            raise SchemaViolation(f"table {table!r} has no expiry")
         check_fields(table, {"expires_at": before})
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise InvalidRequest("limit must be a positive integer")
+            raise SchemaViolation("limit must be a positive integer")
         return self._remove_expired(table, before, limit)
+
+    def create_schema(self) -> None:
+        """Bring the database to the newest schema (idempotent): :meth:`migrate`."""
+        self.migrate()
 
     @staticmethod
     def _where(table: str, where: Mapping[str, Any], *, allow_empty: bool) -> Record:
         checked = check_fields(table, where)
         if not checked and not allow_empty:
-            raise InvalidRequest("a condition is required")
+            raise SchemaViolation("a condition is required")
         return checked
 
     # -- what an implementation provides ------------------------------------
@@ -97,19 +104,26 @@ class DataStore(abc.ABC):
         """A transaction: everything inside commits together or not at all. May nest."""
 
     @abc.abstractmethod
-    def create_schema(self) -> None:
-        """Create the tables and indexes if missing (idempotent) and record the schema version."""
+    def migrate(self) -> list[int]:
+        """Apply the migrations the database lacks, under a cross-process lock; the versions applied.
+
+        Raises :class:`~proauth2_wsgi.stores.errors.SchemaVersionMismatch`
+        when the database is newer than this code.
+        """
 
     @abc.abstractmethod
-    def schema_version(self) -> int | None:
-        """The schema version recorded in the database, or None before :meth:`create_schema`."""
+    def schema_version(self) -> int:
+        """The schema version recorded in the database; 0 before any migration."""
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release the calling thread's connection; called at the end of every request."""
+        """Hand the calling thread's connection back; called at the end of every request.
+
+        Must stay cheap and keep connections open for the next request.
+        """
 
     def dispose(self) -> None:
-        """Release every connection the store holds (process shutdown); by default :meth:`close`."""
+        """Close every connection the store holds (process shutdown); by default :meth:`close`."""
         self.close()
 
     @abc.abstractmethod

@@ -3,18 +3,26 @@
 - Built from a URL (``sqlite:///proauth2.db``, ``sqlite:///:memory:``,
   ``postgresql://user@host:5432/db``, ``mysql://user@host:3306/db``) or from
   the original ``(database, host, port, user, pwd)`` parameters.
-- SQLite keeps one connection per thread (WAL journal, busy timeout, and
-  ``BEGIN IMMEDIATE`` transactions so writers queue instead of failing);
-  ``:memory:`` shares one connection behind a lock, since each connection
-  would otherwise see its own empty database. PostgreSQL and MySQL use a
-  connection pool and hand a connection back after every operation, so any
-  number of threads share a bounded number of connections.
+- Lazy: nothing connects until the first operation, so a process whose
+  database is down at start-up still starts, and answers 503 until the
+  database is back. The first operation checks the schema version once and,
+  with ``auto_migrate`` (the default), applies the missing migrations
+  (:mod:`.peewee_migrate`); without it, or on a database newer than this code,
+  it refuses with :class:`~proauth2_wsgi.stores.errors.SchemaVersionMismatch`.
+- SQLite keeps one connection per thread, open for the thread's life (WAL
+  journal, busy timeout, ``BEGIN IMMEDIATE`` transactions so writers queue
+  instead of failing); ``:memory:`` shares one connection behind a lock, since
+  each connection would otherwise see its own empty database. PostgreSQL and
+  MySQL use a connection pool and hand a connection back after every
+  operation, so any number of threads share a bounded number of connections.
 - After ``fork()`` a child never touches its parent's connections: it drops
   them (without closing the parent's sockets) and opens its own.
 - Driver errors are translated once, here: a duplicate key to
-  :class:`~proauth2_wsgi.errors.DuplicateKey`, everything else to
-  :class:`~proauth2_wsgi.errors.StorageUnavailable` naming the host, never
-  the password.
+  :class:`~proauth2_wsgi.stores.errors.DuplicateKey`, everything else to
+  :class:`~proauth2_wsgi.stores.errors.StorageUnavailable` whose ``detail``
+  names the database and quotes the driver, the password removed. The first
+  failure after a success, and the recovery, are logged once at WARNING on
+  the ``proauth2.storage`` logger.
 """
 
 from __future__ import annotations
@@ -23,19 +31,24 @@ import functools
 import json
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import peewee
 from playhouse import pool
 
-from ..errors import DuplicateKey, StorageUnavailable
 from .base import DataStore, Record
-from .schema import SCHEMA, SCHEMA_VERSION, Field
+from .errors import DuplicateKey, SchemaVersionMismatch, StorageUnavailable
+from .fields import Field
+from .peewee_migrate import applied_version
+from .peewee_migrate import migrate as run_migrations
+from .peewee_models import build_model, table_name
+from .schema import SCHEMA, SCHEMA_VERSION
 
 T = TypeVar("T")
 
@@ -54,6 +67,7 @@ DEFAULT_TIMEOUT = 10
 
 _ENGINES = ("sqlite", "postgresql", "mysql")
 _SCHEME_ALIASES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}
+_LOG = logging.getLogger("proauth2.storage")
 
 
 # How each column's database value becomes a record value, per table (None: as it is).
@@ -67,53 +81,28 @@ def _list_from_db(text: str) -> list[str]:
     return list(_decode_list(text))
 
 
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: _list_from_db, bool: bool, int: int}
+def _dict_from_db(text: str) -> dict[str, Any]:
+    return dict(json.loads(text))
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: _list_from_db, dict: _dict_from_db, bool: bool, int: int}
 _FROM_DB = {
-    name: {column: _CONVERTERS.get(field.type) for column, field in table.fields.items()}
+    name: {column: _CONVERTERS.get(spec.type) for column, spec in table.fields.items()}
     for name, table in SCHEMA.items()
 }
 # peewee's own query log
 _QUERY_LOG = logging.getLogger("peewee")
 # peewee's translation of any driver's exceptions into its own classes
 _DRIVER_ERRORS_AS_PEEWEE = peewee.__exception_wrapper__  # type: ignore[attr-defined]
-#: column names of each table, in the order ``SELECT *`` returns them
+#: column names of each table, in schema order
 _COLUMNS = {name: tuple(table.fields) for name, table in SCHEMA.items()}
 # An operation on a SQLite file needs no hold: each thread has its own connection.
 _NO_HOLD = nullcontext()
+_WHITESPACE = re.compile(r"\s+")
 
 # Connections dropped by a forked child: kept referenced so that garbage
 # collection never closes a socket the parent still uses.
 _ABANDONED: list[Any] = []
-
-
-def _column(field: Field, name: str, is_key: bool) -> peewee.Field:
-    options: dict[str, Any] = {"null": field.nullable, "index": field.indexed and not is_key, "column_name": name}
-    if is_key:
-        options["primary_key"] = True
-    if field.type is bool:
-        return peewee.BooleanField(**options)
-    if field.type is int:
-        return peewee.BigIntegerField(**options)
-    if field.type is list or field.max_length > 255:
-        return peewee.TextField(**options)
-    return peewee.CharField(max_length=field.max_length, **options)
-
-
-def _build_models(database: peewee.Database) -> dict[str, type[peewee.Model]]:
-    models: dict[str, type[peewee.Model]] = {}
-    for table_name, table in SCHEMA.items():
-        attrs: dict[str, Any] = {name: _column(field, name, name == table.key) for name, field in table.fields.items()}
-        # On SQLite a text-keyed table is stored by its key (WITHOUT ROWID): one B-tree
-        # search per lookup instead of the key's index and then the rowid table.
-        meta = {"database": database, "table_name": f"proauth2_{table_name}"}
-        meta["without_rowid"] = isinstance(database, peewee.SqliteDatabase)
-        attrs["Meta"] = type("Meta", (), meta)
-        models[table_name] = type(f"Proauth2_{table_name}", (peewee.Model,), attrs)
-    version_meta = type("Meta", (), {"database": database, "table_name": "proauth2_schema_version"})
-    models["_version"] = type(
-        "Proauth2SchemaVersion", (peewee.Model,), {"version": peewee.IntegerField(), "Meta": version_meta}
-    )
-    return models
 
 
 class PeeweeDataStore(DataStore):
@@ -122,7 +111,8 @@ class PeeweeDataStore(DataStore):
     ``PeeweeDataStore("postgresql://postgres@127.0.0.1:5432/proauth2")``, or
     the original form ``PeeweeDataStore("proauth2", "127.0.0.1", 5432,
     "postgres", "secret", engine="postgresql")``; with no host the database is
-    a SQLite file. Tables are created on first use unless ``create=False``.
+    a SQLite file. With ``auto_migrate=False`` the store never changes the
+    schema itself: run ``proauth2 migrate`` (or :meth:`migrate`) at deploy time.
     """
 
     def __init__(
@@ -136,7 +126,7 @@ class PeeweeDataStore(DataStore):
         engine: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         timeout: int = DEFAULT_TIMEOUT,
-        create: bool = True,
+        auto_migrate: bool = True,
     ) -> None:
         database = database or DEFAULT_URL
         if "://" in database:
@@ -145,26 +135,29 @@ class PeeweeDataStore(DataStore):
         if engine not in _ENGINES:
             raise ValueError(f"engine must be one of {', '.join(_ENGINES)}")
         self.engine = engine
+        self.auto_migrate = auto_migrate
         self.location = database if engine == "sqlite" else f"{host or 'localhost'}:{port or 'default port'}/{database}"
+        self._secrets = tuple({pwd, quote(pwd, safe="")} - {""}) if pwd else ()
         self._memory = engine == "sqlite" and database in (":memory:", "")
         self._lock: threading.RLock | None = threading.RLock() if self._memory else None
         # Any: the fork hook reaches into peewee's (untyped) connection state and pool.
         self._db: Any = _open_database(engine, database, host, port, user, pwd, max_connections, timeout, self._memory)
         self._pooled = isinstance(self._db, pool.PooledDatabase)
-        self._models: dict[str, Any] = _build_models(self._db)
+        self._models: dict[str, Any] = {name: build_model(self._db, name, table) for name, table in SCHEMA.items()}
         self._fetch_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._insert_sql: dict[str, str] = {}
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        self._failing = False
         self._pid = os.getpid()
         if hasattr(os, "register_at_fork"):
             ref = weakref.WeakMethod(self._after_fork)
             os.register_at_fork(after_in_child=lambda: (method := ref()) and method())
-        if create:
-            self.create_schema()
 
     def __repr__(self) -> str:
         return f"<PeeweeDataStore {self.engine} {self.location}>"
 
-    # -- connections and transactions ----------------------------------------
+    # -- connections, errors and transactions -----------------------------------
 
     def _after_fork(self) -> None:
         """In a forked child: forget the parent's connections without closing them."""
@@ -178,6 +171,7 @@ class PeeweeDataStore(DataStore):
             db._pool_available = threading.Condition(db._pool_lock)
         if self._lock is not None:
             self._lock = threading.RLock()
+        self._schema_lock = threading.Lock()
         self._pid = os.getpid()
 
     def _connection(self) -> AbstractContextManager[Any]:
@@ -191,22 +185,40 @@ class PeeweeDataStore(DataStore):
     def _run(self, operation: Callable[[], T]) -> T:
         """Run one operation on a connection, translating driver errors."""
         try:
+            if not self._schema_ready:
+                self._prepare_schema()
             with self._connection():
-                return operation()
+                result = operation()
         except peewee.IntegrityError:
             raise DuplicateKey("a record with this key already exists") from None
         except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
             raise self._unavailable(exc) from None
+        if self._failing:
+            self._recovered()
+        return result
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
-        # The driver's message may quote connection parameters; name only the location.
-        return StorageUnavailable(f"the {self.engine} database at {self.location} failed ({type(exc).__name__})")
+        """The outage, described for the operator: where, and the driver's own words without the password."""
+        reason = _WHITESPACE.sub(" ", str(exc)).strip() or type(exc).__name__
+        for secret in self._secrets:
+            reason = reason.replace(secret, "***")
+        error = StorageUnavailable(f"the {self.engine} database at {self.location} failed: {reason}")
+        if not self._failing:
+            self._failing = True
+            _LOG.warning("storage unavailable: %s", error.detail)
+        return error
+
+    def _recovered(self) -> None:
+        self._failing = False
+        _LOG.warning("storage available again: the %s database at %s", self.engine, self.location)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction on the calling thread's connection; nested blocks become savepoints."""
         lock_args = ("IMMEDIATE",) if self.engine == "sqlite" else ()
         try:
+            if not self._schema_ready:
+                self._prepare_schema()
             with self._connection(), self._db.atomic(*lock_args):
                 yield
         except peewee.IntegrityError:
@@ -214,54 +226,59 @@ class PeeweeDataStore(DataStore):
         except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
             raise self._unavailable(exc) from None
 
-    def create_schema(self) -> None:
-        """Create missing tables and indexes, and record :data:`SCHEMA_VERSION` once."""
+    # -- schema -----------------------------------------------------------------
 
-        def create() -> None:
-            with self._db.atomic():
-                self._db.create_tables(list(self._models.values()), safe=True)
-                version = self._models["_version"]
-                if not version.select().exists():
-                    version.create(version=SCHEMA_VERSION)
+    def _prepare_schema(self) -> None:
+        """Once per store: check the schema version, migrating when allowed."""
+        with self._schema_lock, self._connection():
+            if self._schema_ready:
+                return
+            found = applied_version(self._db)
+            if found < SCHEMA_VERSION and self.auto_migrate:
+                run_migrations(self._db)
+            elif found != SCHEMA_VERSION:
+                raise SchemaVersionMismatch(found, SCHEMA_VERSION)
+            self._schema_ready = True
 
-        self._run(create)
+    def migrate(self) -> list[int]:
+        """Apply the migrations the database lacks (under a cross-process lock); the versions applied."""
+        try:
+            with self._connection():
+                applied = run_migrations(self._db)
+        except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
+            raise self._unavailable(exc) from None
+        self._schema_ready = True
+        return applied
 
-    def schema_version(self) -> int | None:
-        """The schema version recorded in the database."""
-
-        def read() -> int | None:
-            version = self._models["_version"]
-            if not version.table_exists():
-                return None
-            row = version.select(peewee.fn.MAX(version.version)).scalar()
-            return int(row) if row is not None else None
-
-        return self._run(read)
-
-    def drop_schema(self) -> None:
-        """Drop every proauth2 table (tests and uninstall only)."""
-        self._run(lambda: self._db.drop_tables(list(self._models.values()), safe=True))
+    def schema_version(self) -> int:
+        """The newest migration recorded in the database; 0 for an empty database."""
+        try:
+            with self._connection():
+                return applied_version(self._db)
+        except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
+            raise self._unavailable(exc) from None
 
     def close(self) -> None:
-        """Release the calling thread's connection: back to the pool, or closed (SQLite file).
+        """Hand a pooled connection back to the pool; a SQLite thread keeps its connection open.
 
-        Cheap enough for the end of every request: pooled connections stay
-        open for the next one (:meth:`dispose` closes them).
+        Cheap enough for the end of every request: nothing is closed, so the
+        next request reconnects to nothing (:meth:`dispose` closes).
         """
-        try:
-            if self._lock is None and not self._db.is_closed():
+        if self._pooled and not self._db.is_closed() and not self._db.in_transaction():
+            try:
                 self._db.close()
-        except peewee.PeeweeException:
-            pass
+            except peewee.PeeweeException:
+                pass
 
     def dispose(self) -> None:
         """Close the calling thread's connection and every idle pooled one (shutdown, tests)."""
-        self.close()
-        if self._pooled:
-            try:
+        try:
+            if self._lock is None and not self._db.is_closed():
+                self._db.close()
+            if self._pooled:
                 self._db.close_idle()
-            except peewee.PeeweeException:
-                pass
+        except peewee.PeeweeException:
+            pass
 
     # -- the contract ---------------------------------------------------------
 
@@ -273,7 +290,8 @@ class PeeweeDataStore(DataStore):
         if sql is None:
             sql = self._select(table, where).limit(1).sql()[0]
             self._fetch_sql[(table, fields)] = sql
-        params = [_to_db(SCHEMA[table].fields[name], value) for name, value in where.items()]
+        specs = SCHEMA[table].fields
+        params = [_to_db(specs[name], value) for name, value in where.items()]
         params.append(1)  # the LIMIT
         columns = _COLUMNS[table]
 
@@ -315,16 +333,16 @@ class PeeweeDataStore(DataStore):
             open_quote, close_quote = self._db.quote
             columns = ", ".join(f"{open_quote}{name}{close_quote}" for name in _COLUMNS[table])
             placeholders = ", ".join([self._db.param] * len(_COLUMNS[table]))
-            sql = f"INSERT INTO {open_quote}proauth2_{table}{close_quote} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            sql = f"INSERT INTO {open_quote}{table_name(table)}{close_quote} ({columns}) VALUES ({placeholders})"  # noqa: S608
             self._insert_sql[table] = sql
-        fields = SCHEMA[table].fields
-        params = [_to_db(fields[name], record[name]) for name in _COLUMNS[table]]
+        specs = SCHEMA[table].fields
+        params = [_to_db(specs[name], record[name]) for name in _COLUMNS[table]]
         self._run(lambda: self._execute(sql, params))
 
     def _update(self, table: str, where: Record, values: Record) -> int:
         model = self._models[table]
-        fields = SCHEMA[table].fields
-        new = {getattr(model, name): _to_db(fields[name], value) for name, value in values.items()}
+        specs = SCHEMA[table].fields
+        new = {getattr(model, name): _to_db(specs[name], value) for name, value in values.items()}
         query = model.update(new).where(*self._conditions(table, where))
         return self._run(lambda: int(query.execute()))
 
@@ -348,8 +366,8 @@ class PeeweeDataStore(DataStore):
 
     def _conditions(self, table: str, where: Record) -> list[peewee.Expression]:
         model = self._models[table]
-        fields = SCHEMA[table].fields
-        return [getattr(model, name) == _to_db(fields[name], value) for name, value in where.items()]
+        specs = SCHEMA[table].fields
+        return [getattr(model, name) == _to_db(specs[name], value) for name, value in where.items()]
 
     def _select(self, table: str, where: Record) -> peewee.ModelSelect:
         query = self._models[table].select()
@@ -365,9 +383,9 @@ class PeeweeDataStore(DataStore):
         }
 
 
-def _to_db(field: Field, value: Any) -> Any:
-    if field.type is list and value is not None:
-        return json.dumps(list(value), separators=(",", ":"))
+def _to_db(spec: Field, value: Any) -> Any:
+    if value is not None and spec.type in (list, dict):
+        return json.dumps(list(value) if spec.type is list else value, separators=(",", ":"), ensure_ascii=False)
     return value
 
 

@@ -19,6 +19,8 @@ from tests.core.helpers import (
     with_settings,
 )
 
+pytestmark = pytest.mark.backends
+
 
 def test_code_exchange_returns_a_bearer_token_response(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.4 / §5.1: access_token, token_type, expires_in, scope, refresh_token."""
@@ -129,7 +131,7 @@ def test_code_expires(
     ("code", "error"),
     [
         pytest.param(None, InvalidRequest, id="missing"),
-        pytest.param("", InvalidGrant, id="empty"),
+        pytest.param("", InvalidRequest, id="empty-is-omitted"),
         pytest.param("not a code", InvalidGrant, id="malformed"),
         pytest.param("A" * 43, InvalidGrant, id="unknown"),
         pytest.param("A" * 5000, InvalidGrant, id="oversized"),
@@ -138,7 +140,7 @@ def test_code_expires(
 def test_bad_code(
     provider: Proauth2, confidential: ClientCredentials, code: str | None, error: type[Proauth2Error]
 ) -> None:
-    """RFC 6749 §5.2: no code -> invalid_request; an unknown or malformed one -> invalid_grant."""
+    """RFC 6749 §5.2: no code (an empty one counts as omitted, §3.1) -> invalid_request; a bad one -> invalid_grant."""
     authorized = authorize(provider, confidential)
     with pytest.raises(error):
         exchange(provider, confidential, authorized, code=code)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
+from proauth2_wsgi.endpoints import error_page
 from proauth2_wsgi.pkce import s256_challenge
 from tests.core.helpers import REDIRECT, STATE, USER, new_verifier, with_settings
 
@@ -55,7 +56,7 @@ def test_errors_that_must_not_redirect(
         provider.validate_authorization_request(**request(confidential, **overrides))
     assert caught.value.error == error
     assert caught.value.redirect_uri is None and caught.value.state is None
-    assert caught.value.status_code == 400
+    assert error_page(caught.value).status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from proauth2_wsgi import ClientCredentials, Proauth2
 from proauth2_wsgi.errors import InvalidClient, InvalidClientMetadata, InvalidScope, UnauthorizedClient
 from tests.core.helpers import LOOPBACK, REDIRECT
 
+pytestmark = pytest.mark.backends
+
 
 def test_service_gets_an_access_token_without_refresh_token_or_user(
     provider: Proauth2, machine: ClientCredentials

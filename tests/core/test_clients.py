@@ -8,6 +8,8 @@ from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
 from proauth2_wsgi.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, UnauthorizedClient
 from tests.core.helpers import LOOPBACK, REDIRECT, authorize, exchange, is_active, obtain_tokens
 
+pytestmark = pytest.mark.backends
+
 
 def test_confidential_client_secret_is_shown_once_and_stored_hashed(provider: Proauth2) -> None:
     """RFC 6749 §2.3.1: a confidential client gets a secret; only its digest is stored."""

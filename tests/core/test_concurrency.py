@@ -7,9 +7,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
 from proauth2_wsgi.stores import PeeweeDataStore
 from tests.core.helpers import authorize, exchange, obtain_tokens
+
+pytestmark = pytest.mark.backends
 
 THREADS = 32
 

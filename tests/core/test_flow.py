@@ -12,6 +12,8 @@ from proauth2_wsgi import AccessToken, Proauth2, Proauth2Error
 from proauth2_wsgi.pkce import s256_challenge
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.backends
+
 REDIRECT_URI = "https://client.example.com/callback"
 VERIFIER = "a-very-long-code-verifier-with-enough-entropy-0123456789"
 

@@ -12,6 +12,8 @@ from proauth2_wsgi.errors import UnauthorizedClient
 from tests.conftest import FakeClock
 from tests.core.helpers import USER, is_active, obtain_tokens, refresh
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def tokens(provider: Proauth2, confidential: ClientCredentials) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
 from proauth2_wsgi.tokens import SECRET_BYTES, generate_secret
 from tests.core.helpers import authorize, exchange
 
+pytestmark = pytest.mark.backends
+
 REDIRECT_URI = "https://client.example.com/callback"
 
 

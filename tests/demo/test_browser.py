@@ -117,6 +117,7 @@ def test_sign_in_allow_and_call_the_api(page: Page, demo: DemoServer) -> None:
     assert back["state"] not in demo.output()
 
 
+@pytest.mark.backends
 def test_sign_in_allow_on_every_backend(page: Page, demo_on_backend: DemoServer) -> None:
     """The same round trip with the demo on SQLite, PostgreSQL and MariaDB/MySQL."""
     _run_allow_flow(page, demo_on_backend)

@@ -229,7 +229,7 @@ def test_unsupported_grant_types_rfc6749_5_2(server: Server, service: ClientCred
 )
 def test_storage_outage_is_503_with_retry_after(url: str) -> None:
     """An unreachable database answers 503 ``temporarily_unavailable``, never 401 or 500."""
-    provider = Proauth2(PeeweeDataStore(url, create=False, timeout=2), issuer="https://auth.example.com")
+    provider = Proauth2(PeeweeDataStore(url, auto_migrate=False, timeout=2), issuer="https://auth.example.com")
     with serve(AuthorizationServer(provider)) as base_url:
         response = requests.post(
             base_url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=("id", "secret"), timeout=10

@@ -120,7 +120,7 @@ def test_create_client_json_public_and_grant_types(cli: Cli, provider: Provider)
         pytest.param(["Bad", "--redirect-uri", REDIRECT, "--scope", "root"], 1, "scope", id="unknown-scope"),
         pytest.param(["Bad"], 1, "redirect_uri", id="code-grant-without-redirect"),
         pytest.param(["Bad", "--public", "--auth-method", "client_secret_basic"], 2, "--public", id="public-conflict"),
-        pytest.param(["Bad", "--grant-type", "password"], 2, "password", id="password-grant-usage"),
+        pytest.param(["Bad", "--grant-type", "password"], 1, "unsupported grant type 'password'", id="password-grant"),
         pytest.param([], 2, "NAME", id="missing-name"),
     ],
 )
@@ -215,7 +215,7 @@ def test_a_database_outage_names_the_database_for_the_operator(tmp_path: Path) -
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
         PROAUTH2_DATABASE_URL=f"postgresql://proauth2:s3cret-password@127.0.0.1:{port}/nodb",
-        PROAUTH2_CREATE_SCHEMA=False,
+        PROAUTH2_AUTO_MIGRATE=False,
     )
     Proauth2(app)
     result = app.test_cli_runner().invoke(args=["proauth2", "list-clients"])

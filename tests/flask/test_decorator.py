@@ -10,8 +10,8 @@ from flask import Flask
 from flask_proauth2 import current_token
 from proauth2_wsgi import BearerTokenMiddleware, ClientCredentials
 from proauth2_wsgi import Proauth2 as Provider
-from proauth2_wsgi.bearer import TOKEN
 from proauth2_wsgi.errors import InvalidScope
+from proauth2_wsgi.middleware import TOKEN
 from tests.conftest import FakeClock
 from tests.flask.apps import USER, oauth
 from tests.flask.conftest import MakeApp, bearer, issue_token

@@ -12,6 +12,7 @@ from flask_proauth2 import Proauth2
 from proauth2_wsgi import ClientCredentials, SettingsError
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_CODE_LIFETIME
+from proauth2_wsgi.stores import SCHEMA_VERSION
 from tests.flask.conftest import ISSUER, REDIRECT, MakeApp, bearer, issue_token
 
 
@@ -66,7 +67,10 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Any) -> Non
     store = app.extensions["proauth2"].provider.store
     assert app.config["PROAUTH2_DATABASE_URL"] is None
     assert store.engine == "sqlite"
-    assert os.path.exists(tmp_path / "instance" / "proauth2.db")
+    assert store.location == str(tmp_path / "instance" / "proauth2.db")
+    assert not os.path.exists(store.location)  # created on first use, not at start-up
+    assert app.test_cli_runner().invoke(args=["proauth2", "migrate"]).exit_code == 0
+    assert os.path.exists(store.location)
     assert app.extensions["proauth2"].provider.settings.code_lifetime == DEFAULT_CODE_LIFETIME
     store.close()
 
@@ -116,7 +120,7 @@ def test_plain_strings_are_coerced_to_numbers_and_booleans(make_app: MakeApp) ->
         pytest.param("PROAUTH2_DATABASE_URL", "oracle://db.example.com/x", id="database-unknown-scheme"),
         pytest.param("PROAUTH2_ACCESS_TOKEN_LIFETIME", "²", id="lifetime-superscript-digit"),
         pytest.param("PROAUTH2_REGISTRATION", "sometimes", id="registration"),
-        pytest.param("PROAUTH2_CREATE_SCHEMA", 2, id="create-schema"),
+        pytest.param("PROAUTH2_AUTO_MIGRATE", 2, id="auto-migrate"),
         pytest.param("PROAUTH2_INITIAL_ACCESS_TOKEN", "s3cret", id="initial-token-without-registration"),
         pytest.param("PROAUTH2_URL_PREFIX", "oauth/", id="prefix"),
         pytest.param("PROAUTH2_REALM", 'a"b', id="realm-quote"),
@@ -188,22 +192,43 @@ def test_rfc7009_and_rfc7662_endpoints_are_mounted(client: Any, provider: Provid
     assert client.post("/oauth/introspect", data={"token": token}, auth=auth).json == {"active": False}
 
 
-def test_teardown_appcontext_closes_the_database_connection(app: Flask, confidential: ClientCredentials) -> None:
+def test_teardown_keeps_the_connection_for_the_next_request(app: Flask, confidential: ClientCredentials) -> None:
+    """The app context's teardown hands a pooled connection back and never closes a thread's SQLite one.
+
+    Closing it made every request reconnect, run the PRAGMAs and checkpoint the WAL (issue 9).
+    """
     store = app.extensions["proauth2"].provider.store
     token = issue_token(app.extensions["proauth2"].provider, confidential)
-    assert app.test_client().get("/me", headers=bearer(token)).status_code == 200
-    assert store._db.is_closed()
+    client = app.test_client()
+    assert client.get("/me", headers=bearer(token)).status_code == 200
+    connection = store._db.connection()
+    for _ in range(3):
+        assert client.get("/me", headers=bearer(token)).status_code == 200
+    assert store._db.connection() is connection
 
 
-def test_create_schema_off_leaves_tables_to_init_db(tmp_path: Any) -> None:
+def test_auto_migrate_off_leaves_the_schema_to_the_migrate_command(tmp_path: Any) -> None:
+    """With ``PROAUTH2_AUTO_MIGRATE`` off, requests answer 503 until ``flask proauth2 migrate`` runs."""
     app = Flask(__name__, instance_path=str(tmp_path))
-    app.config.update(PROAUTH2_DATABASE_URL=f"sqlite:///{tmp_path}/empty.db", PROAUTH2_CREATE_SCHEMA=False)
+    app.config.update(
+        PROAUTH2_DATABASE_URL=f"sqlite:///{tmp_path}/empty.db",
+        PROAUTH2_AUTO_MIGRATE=False,
+        PROAUTH2_ISSUER="https://auth.example.com",
+    )
     Proauth2(app)
     store = app.extensions["proauth2"].provider.store
-    assert store.schema_version() is None
-    assert app.test_cli_runner().invoke(args=["proauth2", "init-db"]).exit_code == 0
-    assert store.schema_version() is not None
-    store.close()
+    client = app.test_client()
+    assert store.schema_version() == 0
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x"})
+    assert response.status_code == 503 and response.json["error"] == "temporarily_unavailable"
+    runner = app.test_cli_runner()
+    check = runner.invoke(args=["proauth2", "migrate", "--check"])
+    assert check.exit_code == 1 and "version 0" in check.output
+    assert runner.invoke(args=["proauth2", "migrate"]).exit_code == 0
+    assert runner.invoke(args=["proauth2", "migrate", "--check"]).exit_code == 0
+    assert store.schema_version() == SCHEMA_VERSION
+    assert client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x"}).status_code == 401
+    store.dispose()
 
 
 def test_a_view_outside_init_app_names_the_mistake() -> None:

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from proauth2_wsgi import Proauth2
-from proauth2_wsgi.bearer import CLIENT_ID, SCOPES, USER_ID
+from proauth2_wsgi.middleware import CLIENT_ID, SCOPES, USER_ID
 from proauth2_wsgi.pkce import s256_challenge
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 REDIRECT_URI = "https://client.example.com/callback"
+#: the body of a 401 for a request without a token: no error code (RFC 6750 §3.1), words for people
+NO_TOKEN_BODY = {"error_description": "this resource needs an access token (RFC 6750 section 2.1)"}
 VERIFIER = "v" * 43 + "-verifier"
 
 

@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
-from proauth2_wsgi.bearer import USER_ID
+from proauth2_wsgi.middleware import USER_ID
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -6,6 +6,7 @@ from playhouse.test_utils import count_queries
 from werkzeug.test import Client
 
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
+from proauth2_wsgi.protector import ResourceRequest
 from proauth2_wsgi.token_cache import TokenCache
 from tests.conftest import FakeClock
 from tests.middleware.conftest import Tokens, bearer, echo_app
@@ -52,7 +53,7 @@ def test_cache_is_bounded_keyed_by_digest_and_skips_invalid_tokens(provider: Pro
     cache = TokenCache(provider, ttl=10.0, size=2)
     issued = [tokens.for_user(f"u{i}") for i in range(3)]
     for token in issued:
-        cache.authenticate_token(token)
+        cache.validate_token(token, ResourceRequest("GET", "/"))
     client = Client(BearerTokenMiddleware(echo_app, provider, cache_ttl=10.0, cache_size=2))
     assert client.get("/", headers=bearer("A" * 43)).status_code == 401
     assert len(cache._entries) == 2

@@ -16,7 +16,7 @@ from werkzeug.test import Client
 
 from proauth2_wsgi import Proauth2
 from tests.http_server import serve
-from tests.middleware.conftest import Tokens, bearer
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer
 from tests.middleware.frameworks import FRAMEWORKS, build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def check_over_http(base_url: str, token: str) -> None:
             assert (response.status_code, response.text) == (200, "alice"), framework
             refused = session.get(url, timeout=10)
             assert refused.status_code == 401, framework
-            assert refused.json() == {}
+            assert refused.json() == NO_TOKEN_BODY
             bad = session.get(url, headers={"Authorization": "Bearer a b"}, timeout=10)
             assert bad.status_code == 400, framework
 

@@ -9,9 +9,9 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
-from proauth2_wsgi.bearer import TOKEN
+from proauth2_wsgi.middleware import TOKEN
 from tests.conftest import FakeClock
-from tests.middleware.conftest import Tokens, bearer, echo_app
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer, echo_app
 
 
 def client(provider: Proauth2, **options: Any) -> Client:
@@ -62,7 +62,7 @@ def test_rfc6750_2_token_record_with_expiry_in_environ(provider: Proauth2, token
 def test_rfc6750_3_1_no_token_is_401_without_error_code(provider: Proauth2) -> None:
     response = client(provider).get("/")
     assert_challenge(response, 401, 'Bearer realm="api"')
-    assert response.json == {}
+    assert response.json == NO_TOKEN_BODY
 
 
 def test_rfc6750_3_realm_is_configurable(provider: Proauth2) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2, StorageUnavailable
+from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2, TemporarilyUnavailable
 from tests.middleware.conftest import bearer, echo_app
 
 TOKEN = "A" * 43
@@ -25,7 +25,7 @@ def closed_port() -> int:
 def down_provider(request: pytest.FixtureRequest) -> Iterator[Proauth2]:
     """A provider whose database server is not there (nothing listens on the port)."""
     url = f"{request.param}://proauth2:s3cret-password@127.0.0.1:{closed_port()}/proauth2"
-    store = PeeweeDataStore(url, create=False, timeout=1)
+    store = PeeweeDataStore(url, auto_migrate=False, timeout=1)
     yield Proauth2(store)
     store.close()
 
@@ -44,10 +44,10 @@ def test_outage_is_503_with_retry_after(down_provider: Proauth2, options: dict[s
 
 
 def test_outage_tells_the_operator_what_the_client_is_not_told(down_provider: Proauth2) -> None:
-    with pytest.raises(StorageUnavailable) as raised:
+    with pytest.raises(TemporarilyUnavailable) as raised:
         down_provider.authenticate_token(TOKEN)
     error = raised.value
-    assert error.error_description == StorageUnavailable.PUBLIC_DESCRIPTION
+    assert error.error_description == TemporarilyUnavailable.PUBLIC_DESCRIPTION
     assert error.detail is not None and "127.0.0.1:" in error.detail and "127.0.0.1:" in str(error)
     assert "s3cret" not in str(error) + repr(error)
 

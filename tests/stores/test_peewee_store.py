@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import peewee
 import pytest
 
-from proauth2_wsgi import Proauth2, StorageUnavailable
-from proauth2_wsgi.stores import SCHEMA, SCHEMA_VERSION, PeeweeDataStore
+from proauth2_wsgi import Proauth2, TemporarilyUnavailable
+from proauth2_wsgi.stores import SCHEMA, SCHEMA_VERSION, PeeweeDataStore, StorageUnavailable
 from proauth2_wsgi.testing.datastore_contract import token_record
 
+pytestmark = pytest.mark.backends
 
-def test_default_is_a_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_default_is_a_sqlite_file_created_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     store = PeeweeDataStore()
-    assert store.engine == "sqlite" and (tmp_path / "proauth2.db").exists()
+    assert store.engine == "sqlite" and not (tmp_path / "proauth2.db").exists()  # nothing happens at start-up
+    assert store.fetch("clients", client_id="x") is None
+    assert (tmp_path / "proauth2.db").exists()
     assert store.schema_version() == SCHEMA_VERSION
-    store.close()
+    store.dispose()
 
 
 def test_original_parameters_reach_the_same_database(database_url: str) -> None:
@@ -50,20 +56,56 @@ def test_original_parameters_reach_the_same_database(database_url: str) -> None:
     ],
 )
 def test_unreachable_database_is_a_storage_error_naming_the_host_not_the_password(url: str) -> None:
+    """Nothing connects at start-up; the first operation fails with the operator's detail, never the password."""
+    store = PeeweeDataStore(url, timeout=2)  # a process starts while its database is down
     with pytest.raises(StorageUnavailable) as raised:
-        PeeweeDataStore(url, timeout=2)
+        store.fetch("clients", client_id="x")
     error = raised.value
-    assert (error.error, error.status_code, error.headers["Retry-After"]) == ("temporarily_unavailable", 503, "5")
-    assert "127.0.0.1:1" in str(error)
+    assert "127.0.0.1:1" in error.detail and error.detail == str(error)
+    assert "refused" in error.detail.lower()  # the driver's own words: the operator can tell the cases apart
     assert "hunter2" not in str(error) and "hunter2" not in repr(error)
 
 
-def test_an_outage_after_start_is_a_storage_error_not_an_invalid_token(tmp_path: Path) -> None:
+def test_an_outage_after_start_is_503_not_an_invalid_token(tmp_path: Path) -> None:
     """An outage must never look like a bad token (a 401 would log users out)."""
     provider = Proauth2(PeeweeDataStore(f"sqlite:///{tmp_path}/gone.db"))
+    assert provider.get_client("x") is None  # migrated and working
     provider.store._db.execute_sql("DROP TABLE proauth2_access_tokens")
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(TemporarilyUnavailable) as raised:
         provider.authenticate_token("A" * 43)
+    assert raised.value.status_code == 503 and raised.value.headers["Retry-After"] == "5"
+    assert "no such table" in (raised.value.detail or "")
+
+
+def test_the_first_failure_and_the_recovery_are_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = PeeweeDataStore(f"sqlite:///{tmp_path}/flaky.db")
+    store.fetch("clients", client_id="x")
+    store._db.execute_sql("ALTER TABLE proauth2_clients RENAME TO away")
+    with caplog.at_level(logging.WARNING, logger="proauth2.storage"):
+        for _ in range(3):
+            with pytest.raises(StorageUnavailable):
+                store.fetch("clients", client_id="x")
+        store._db.execute_sql("ALTER TABLE away RENAME TO proauth2_clients")
+        for _ in range(3):
+            store.fetch("clients", client_id="x")
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert "storage unavailable" in messages[0] and "no such table: proauth2_clients" in messages[0]
+    assert "available again" in messages[1]
+
+
+def test_a_password_in_the_url_never_reaches_the_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A driver that quotes its connection string still shows no password (nor its URL-encoded form)."""
+    store = PeeweeDataStore("postgresql://app:p%40ss%2Fword@127.0.0.1:1/db", timeout=1)
+
+    def quoting(*_: object, **__: object) -> None:
+        raise peewee.OperationalError('could not connect with dsn "user=app password=p@ss/word" (p%40ss%2Fword)')
+
+    monkeypatch.setattr(store._db, "_connect", quoting)
+    with pytest.raises(StorageUnavailable) as raised:
+        store.fetch("clients", client_id="x")
+    assert "p@ss/word" not in raised.value.detail and "p%40ss%2Fword" not in raised.value.detail
+    assert "***" in raised.value.detail
 
 
 def test_in_memory_sqlite_is_one_database_for_every_thread() -> None:
@@ -126,12 +168,24 @@ def test_unsupported_url_scheme_is_refused() -> None:
         PeeweeDataStore("oracle://scott:tiger@host/db")
 
 
+def test_close_keeps_a_sqlite_threads_connection_open(tmp_path: Path) -> None:
+    """close() at the end of a request never closes the SQLite connection: no reconnect, no PRAGMAs, no checkpoint."""
+    store = PeeweeDataStore(f"sqlite:///{tmp_path}/kept.db")
+    store.fetch("clients", client_id="x")
+    connection = store._db.connection()
+    for _ in range(5):
+        store.close()
+        store.fetch("clients", client_id="x")
+    assert store._db.connection() is connection
+    store.dispose()
+    assert store._db.is_closed()
+
+
 def test_close_keeps_pooled_connections_for_the_next_request(database_url: str) -> None:
     """Per-request close() hands the connection back; only dispose() closes the pool's idle ones."""
     store = PeeweeDataStore(database_url)
     if store.engine == "sqlite":
-        store.dispose()
-        pytest.skip("SQLite files keep one connection per thread, no pool")
+        pytest.skip("SQLite files keep one connection per thread, no pool (the test above)")
     try:
         for _ in range(20):
             store.fetch("access_tokens", token_hash="0" * 64)

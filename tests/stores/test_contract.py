@@ -7,6 +7,8 @@ import pytest
 from proauth2_wsgi.stores import PeeweeDataStore
 from proauth2_wsgi.testing import DataStoreContract
 
+pytestmark = pytest.mark.backends
+
 
 class TestPeeweeDataStoreContract(DataStoreContract):
     """The contract, run through the conftest ``store`` fixture on every backend."""

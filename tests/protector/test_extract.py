@@ -1,4 +1,4 @@
-"""RFC 6750 §2: where a request may carry its token, and what is malformed (no database needed)."""
+"""RFC 6750 §2, §3: where a request may carry its token, what is malformed, how refusals look (no database)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,29 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from proauth2_wsgi.bearer import MAX_FORM_BODY, bearer_error_response, extract_token
-from proauth2_wsgi.errors import InsufficientScope, InvalidRequest, InvalidToken, StorageUnavailable, safe_description
+from proauth2_wsgi.errors import (
+    InsufficientScope,
+    InvalidRequest,
+    InvalidToken,
+    Proauth2Error,
+    TemporarilyUnavailable,
+    safe_description,
+)
+from proauth2_wsgi.middleware import MAX_FORM_BODY, resource_request
+from proauth2_wsgi.protector import Protector
+from proauth2_wsgi.tokens import MAX_ACCESS_TOKEN_LENGTH
 
 TOKEN = "tok-EN_.~+/abc=="
 
 
 def environ(**options: Any) -> dict[str, Any]:
     return EnvironBuilder(**options).get_environ()
+
+
+def extract_token(env: dict[str, Any], *, allow_form: bool = False, allow_query: bool = False) -> str | None:
+    """The token the protector finds in a WSGI request (its validator is never reached)."""
+    protector = Protector(None, allow_form_token=allow_form, allow_query_token=allow_query)  # type: ignore[arg-type]
+    return protector.extract(resource_request(env))
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
@@ -44,7 +59,6 @@ def test_rfc6750_2_1_another_scheme_is_not_a_bearer_token(header: str) -> None:
         pytest.param("Bearer a=b", id="inner-equals"),
         pytest.param("Bearer a!b", id="outside-b64token"),
         pytest.param('Bearer "abc"', id="quoted"),
-        pytest.param("Bearer " + "a" * 513, id="too-long"),
         pytest.param("Bearer abc, Bearer def", id="two-headers-joined"),
         pytest.param("Bearer\tabc", id="tab-not-space"),
         pytest.param("bearer\t abc", id="tab-then-space"),
@@ -178,16 +192,49 @@ def test_rfc6750_2_query_and_form_is_invalid_request() -> None:
         extract_token(env, allow_form=True, allow_query=True)
 
 
-def challenge_and_body(error: Any) -> tuple[int, str | None, dict[str, Any], dict[str, str]]:
-    response = bearer_error_response(error, "api")
-    return response.status_code, response.headers.get("WWW-Authenticate"), json.loads(response.data), response.headers
+def challenge_and_body(error: Proauth2Error | None) -> tuple[int, str | None, dict[str, Any], dict[str, str]]:
+    protector = Protector(None)  # type: ignore[arg-type]
+    refusal = protector.no_token if error is None else protector.refusal(error)
+    headers = dict(refusal.headers)
+    return refusal.status, headers.get("WWW-Authenticate"), json.loads(refusal.body), headers
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_3_no_token_challenge_has_no_error_code() -> None:
+    """No error code in the challenge; the body says in words what is missing."""
     status, challenge, body, headers = challenge_and_body(None)
-    assert (status, challenge, body) == (401, 'Bearer realm="api"', {})
+    assert (status, challenge) == (401, 'Bearer realm="api"')
+    assert "error" not in body and "access token" in body["error_description"]
     assert headers["Content-Type"] == "application/json"
     assert headers["Cache-Control"] == "no-store"
+    assert headers["Vary"] == "Authorization"
+
+
+def test_tokens_up_to_4_kib_are_well_formed_and_longer_ones_are_not_malformed_but_invalid() -> None:
+    """A signed JWT of a few KiB is a b64token like any other; past the cap it is 401, not 400."""
+    long_token = "a" * MAX_ACCESS_TOKEN_LENGTH
+    assert extract_token(environ(headers={"Authorization": f"Bearer {long_token}"})) == long_token
+
+    class Never:
+        def validate_token(self, token: str, request: Any) -> Any:
+            raise AssertionError("an oversized token must not reach the validator")
+
+    refusal = Protector(Never()).authenticate(
+        resource_request(environ(headers={"Authorization": "Bearer " + "a" * 5000}))
+    )
+    assert refusal is not None and refusal.status == 401  # type: ignore[union-attr]
+    assert b"invalid_token" in refusal.body  # type: ignore[union-attr]
+
+
+def test_a_validator_bug_is_a_bare_500_without_a_trace() -> None:
+    class Broken:
+        def validate_token(self, token: str, request: Any) -> Any:
+            raise KeyError("secret internals")
+
+    refusal = Protector(Broken()).authenticate(resource_request(environ(headers={"Authorization": f"Bearer {TOKEN}"})))
+    assert refusal is not None and refusal.status == 500  # type: ignore[union-attr]
+    assert json.loads(refusal.body)["error"] == "server_error"  # type: ignore[union-attr]
+    assert b"secret internals" not in refusal.body  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -214,6 +261,7 @@ def test_rfc6750_3_1_error_codes_statuses_and_challenges(error: Any, status: int
 
 
 def test_storage_outage_is_503_with_retry_after_and_no_challenge() -> None:
-    status, challenge, body, headers = challenge_and_body(StorageUnavailable("the database failed"))
+    status, challenge, body, headers = challenge_and_body(TemporarilyUnavailable("the database failed"))
     assert (status, challenge, body["error"]) == (503, None, "temporarily_unavailable")
     assert headers["Retry-After"] == "5"
+    assert "database" not in body["error_description"]

@@ -1,0 +1,162 @@
+"""Authorization requests (RFC 6749 §4.1.1, RFC 7636 §4.3): validated before consent, answered after.
+
+:meth:`AuthorizationRequests.validate` checks client, redirect_uri,
+response_type, scope, state and PKCE. Its errors are of two kinds
+(RFC 6749 §4.1.2.1): those that must be shown to the user and never
+redirected — an unknown client, a missing or unregistered redirect URI, or a
+repeated ``client_id``/``redirect_uri`` — carry no ``redirect_uri``; every other
+one carries the ``redirect_uri`` and ``state`` to send it back with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import pkce, uris
+from .errors import InvalidClient, InvalidRequest, Proauth2Error, UnauthorizedClient, UnsupportedResponseType
+from .models import AuthorizationRequest, Client
+from .scopes import grant_scope
+from .tokens import generate_id, generate_secret, hash_secret
+
+if TYPE_CHECKING:
+    from .clients import Clients
+    from .records import Records
+    from .request import Parameters
+    from .settings import Settings
+
+__all__ = ["MAX_STATE_LENGTH", "PARAMETERS", "AuthorizationRequests"]
+
+#: longest ``state`` value accepted in an authorization request
+MAX_STATE_LENGTH = 2000
+#: the authorization request parameters (RFC 6749 §4.1.1, RFC 7636 §4.3)
+PARAMETERS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+#: parameters that decide where a response may go: repeated, the error is shown, not redirected
+_REDIRECT_DECIDING = ("client_id", "redirect_uri")
+
+
+class AuthorizationRequests:
+    """Validate authorization requests and issue their codes, for one provider."""
+
+    def __init__(self, settings: Settings, records: Records, clients: Clients, now: Callable[[], int]) -> None:
+        self._settings = settings
+        self._records = records
+        self._clients = clients
+        self._now = now
+
+    def check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> tuple[Client, str]:
+        """The client and the redirect URI to answer on; raises the errors that must NOT redirect.
+
+        RFC 6749 §4.1.2.1: an unknown client or a bad redirect URI is shown
+        to the user, never sent to an unverified URI.
+        """
+        if not client_id:
+            raise InvalidRequest("client_id is required")
+        client = self._clients.get(client_id)
+        if client is None:
+            raise InvalidClient("unknown client_id")
+        if redirect_uri is None:
+            if len(client.redirect_uris) != 1:
+                raise InvalidRequest("redirect_uri is required")
+            return client, client.redirect_uris[0]
+        if not uris.match_redirect_uri(redirect_uri, client.redirect_uris):
+            raise InvalidRequest("redirect_uri is not registered for this client")
+        return client, redirect_uri
+
+    def validate(self, params: Parameters) -> AuthorizationRequest:
+        """Validate an authorization request's parameters before the app asks the user for consent."""
+        repeated = params.repeated()
+        if any(name in _REDIRECT_DECIDING for name in repeated):
+            raise InvalidRequest("client_id or redirect_uri is repeated")
+        redirect_uri = params.get("redirect_uri")
+        client, target = self.check_client_redirect(params.get("client_id"), redirect_uri)
+        states = params.getlist("state")
+        # A repeated or over-long state is not echoed back.
+        state = states[0] if len(states) == 1 and len(states[0]) <= MAX_STATE_LENGTH else None
+        try:
+            params.check_repeats()
+            if states and state is None:
+                raise InvalidRequest("state is too long")
+            response_type = params.get("response_type")
+            if response_type is None:
+                raise InvalidRequest("response_type is required")
+            if response_type != "code":
+                raise UnsupportedResponseType("only response_type=code is supported")
+            if "authorization_code" not in client.grant_types:
+                raise UnauthorizedClient("this client may not use the authorization code grant")
+            scopes = grant_scope(
+                params.get("scope"), client.default_scope, client.scopes & frozenset(self._settings.scopes)
+            )
+            challenge, method = self._pkce(client, params)
+        except Proauth2Error as exc:
+            exc.redirect_uri, exc.state = target, state
+            raise
+        return AuthorizationRequest(
+            client=client,
+            redirect_uri=target,
+            redirect_uri_given=redirect_uri is not None,
+            scopes=scopes,
+            state=state,
+            code_challenge=challenge,
+            code_challenge_method=method,
+        )
+
+    def _pkce(self, client: Client, params: Parameters) -> tuple[str | None, str | None]:
+        """The PKCE challenge and method (RFC 7636 §4.3), required for public clients and by default."""
+        challenge = params.get("code_challenge")
+        method = params.get("code_challenge_method")
+        if challenge is not None:
+            method = method or "plain"
+            # RFC 9700 §2.1.1: public clients must use S256, whatever plain allowances
+            allowed = ("S256",) if client.is_public else self._settings.pkce_methods
+            pkce.validate_challenge(challenge, method, allowed)
+            return challenge, method
+        if method is not None:
+            raise InvalidRequest("code_challenge_method without code_challenge")
+        if client.is_public or self._settings.require_pkce:
+            raise InvalidRequest("code_challenge is required (PKCE, RFC 7636)")
+        return None, None
+
+    def issue_code(self, request: AuthorizationRequest, user_id: str | int) -> str:
+        """Issue a one-time authorization code for a validated request the user approved."""
+        code = generate_secret()
+        self._records.add_code(
+            {
+                "code_hash": hash_secret(code),
+                "client_id": request.client.client_id,
+                "user_id": user_id_text(user_id),
+                "redirect_uri": request.redirect_uri,
+                "redirect_uri_given": request.redirect_uri_given,
+                "scopes": request.scopes,
+                "code_challenge": request.code_challenge,
+                "code_challenge_method": request.code_challenge_method,
+                "grant_id": generate_id(),
+                "expires_at": self._now() + self._settings.code_lifetime,
+                "used": False,
+            }
+        )
+        return code
+
+    def response(self, request: AuthorizationRequest, user_id: str | int) -> dict[str, str]:
+        """The parameters of a successful authorization response: ``code``, ``state``, ``iss`` (RFC 9207)."""
+        response = {"code": self.issue_code(request, user_id)}
+        if request.state is not None:
+            response["state"] = request.state
+        if self._settings.issuer:
+            response["iss"] = self._settings.issuer
+        return response
+
+
+def user_id_text(user_id: object) -> str:
+    """A user id as stored: a string or an integer, as text."""
+    if isinstance(user_id, bool) or not isinstance(user_id, (str, int)):
+        raise InvalidRequest("user_id must be a string or an integer")
+    return str(user_id)

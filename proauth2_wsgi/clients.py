@@ -1,0 +1,258 @@
+"""Clients (RFC 6749 §2, RFC 7591 §2): registration, changes, secret rotation, authentication.
+
+A client's metadata is checked against the provider's registries: its grant
+types must be registered grants, its authentication method a registered
+method; a grant may demand redirect URIs (``authorization_code``) or refuse
+public clients (``client_credentials``), and ``refresh_token`` needs a grant
+that issues refresh tokens. Secrets come from :mod:`secrets` and only their
+SHA-256 digest is stored: a secret is returned once, at registration or
+rotation, and never again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import uris
+from .errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, InvalidScope
+from .models import Client, ClientCredentials
+from .scopes import format_scope, parse_scope
+from .tokens import generate_id, generate_secret, hash_secret
+
+if TYPE_CHECKING:
+    from .client_auth import ClientAuthContext, ClientAuthMethod, PresentedCredentials
+    from .grants import Grant
+    from .records import Records
+    from .registry import Registry
+    from .settings import Settings
+
+__all__ = ["DEFAULT_AUTH_METHOD", "DEFAULT_GRANT_TYPES", "Clients"]
+
+#: grant types of a client registered without any
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
+#: the authentication method of a client registered without one (RFC 7591 §2)
+DEFAULT_AUTH_METHOD = "client_secret_basic"
+#: longest client name
+MAX_NAME_LENGTH = 255
+
+_AUTHENTICATION_FAILED = "client authentication failed"
+
+
+class Clients:
+    """The clients of one provider."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        records: Records,
+        grants: Registry[Grant],
+        methods: Registry[ClientAuthMethod],
+        now: Callable[[], int],
+    ) -> None:
+        self._settings = settings
+        self._records = records
+        self._grants = grants
+        self._methods = methods
+        self._now = now
+
+    # -- reading ------------------------------------------------------------------
+
+    def get(self, client_id: object) -> Client | None:
+        """The registered client with this id, or None (for any value, from any request)."""
+        if not isinstance(client_id, str) or not client_id:
+            return None
+        record = self._records.client(client_id)
+        return None if record is None else Client.from_record(record)
+
+    def all(self) -> list[Client]:
+        """Every registered client, ordered by id."""
+        return [Client.from_record(record) for record in self._records.clients()]
+
+    # -- registering and changing ---------------------------------------------------
+
+    def register(
+        self,
+        name: str,
+        redirect_uris: Iterable[str] | str = (),
+        *,
+        grant_types: Iterable[str] | None = None,
+        scopes: Iterable[str] | str | None = None,
+        default_scope: Iterable[str] | str | None = None,
+        auth_method: str = DEFAULT_AUTH_METHOD,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ClientCredentials:
+        """Register a client; its id and (for confidential clients) its secret, shown this once.
+
+        ``metadata`` is the rest of its registered metadata (a JSON object).
+        """
+        method = self._methods.get(auth_method)
+        if method is None:
+            raise InvalidClientMetadata(
+                f"unsupported token_endpoint_auth_method (supported: {', '.join(self._methods.names())})"
+            )
+        fields = self._checked(
+            name,
+            redirect_uris,
+            grant_types if grant_types is not None else DEFAULT_GRANT_TYPES,
+            scopes,
+            default_scope,
+            method,
+        )
+        secret = generate_secret() if method.confidential else None
+        client_id = generate_id()
+        self._records.add_client(
+            {
+                **fields,
+                "client_id": client_id,
+                "secret_hash": None if secret is None else hash_secret(secret),
+                "auth_method": method.name,
+                "created_at": self._now(),
+                "metadata": dict(metadata or {}),
+            }
+        )
+        return ClientCredentials(client_id, secret)
+
+    def update(
+        self,
+        client_id: str,
+        *,
+        name: str | None = None,
+        redirect_uris: Iterable[str] | str | None = None,
+        grant_types: Iterable[str] | None = None,
+        scopes: Iterable[str] | str | None = None,
+        default_scope: Iterable[str] | str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Client:
+        """Change a client's metadata (what is None stays); its id, method and secret stay.
+
+        Raises :class:`~proauth2_wsgi.errors.InvalidClient` for an unknown client.
+        """
+        client = self.get(client_id)
+        if client is None:
+            raise InvalidClient("no such client")
+        method = self._methods[client.auth_method]
+        fields = self._checked(
+            client.name if name is None else name,
+            client.redirect_uris if redirect_uris is None else redirect_uris,
+            client.grant_types if grant_types is None else grant_types,
+            client.scopes if scopes is None else scopes,
+            client.default_scope if default_scope is None and scopes is None else default_scope,
+            method,
+        )
+        if metadata is not None:
+            fields["metadata"] = dict(metadata)
+        self._records.update_client(client.client_id, fields)
+        updated = self.get(client.client_id)
+        assert updated is not None  # just written
+        return updated
+
+    def rotate_secret(self, client_id: str) -> ClientCredentials:
+        """A new secret for a confidential client, shown this once; the old one stops working at once."""
+        client = self.get(client_id)
+        if client is None:
+            raise InvalidClient("no such client")
+        if client.is_public:
+            raise InvalidClientMetadata("a public client has no secret to rotate")
+        secret = generate_secret()
+        self._records.update_client(client.client_id, {"secret_hash": hash_secret(secret)})
+        return ClientCredentials(client.client_id, secret)
+
+    def delete(self, client_id: str) -> bool:
+        """Delete a client with its codes and tokens; False when there was no such client."""
+        return isinstance(client_id, str) and bool(client_id) and self._records.delete_client(client_id)
+
+    # -- authenticating ---------------------------------------------------------------
+
+    def authenticate(self, presented: PresentedCredentials, context: ClientAuthContext) -> Client:
+        """The client ``presented`` proves, or :class:`InvalidClient` (RFC 6749 §2.3).
+
+        The presentation must use the client's registered method; every
+        failure looks the same from outside.
+        """
+        client = self.get(presented.client_id)
+        method = self._methods.get(presented.method)
+        if client is None or method is None or presented.method != client.auth_method:
+            raise InvalidClient(_AUTHENTICATION_FAILED)
+        if not method.verify(client, presented, context):
+            raise InvalidClient(_AUTHENTICATION_FAILED)
+        return client
+
+    # -- checks -------------------------------------------------------------------------
+
+    def _checked(
+        self,
+        name: object,
+        redirect_uris: Iterable[str] | str,
+        grant_types: Iterable[str],
+        scopes: Iterable[str] | str | None,
+        default_scope: Iterable[str] | str | None,
+        method: ClientAuthMethod,
+    ) -> dict[str, Any]:
+        """The storable metadata, every value checked (RFC 7591 §2)."""
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+            raise InvalidClientMetadata("client_name must be printable text of 1 to 255 characters")
+        grants = self._checked_grants(_unique(grant_types), method)
+        uri_list = _unique(redirect_uris)
+        if not uri_list and any(grant.needs_redirect_uris for grant in grants):
+            raise InvalidRedirectUri("at least one redirect_uri is required")
+        for uri in uri_list:
+            try:
+                uris.validate_redirect_uri(uri)
+            except ValueError as exc:
+                raise InvalidRedirectUri(str(exc)) from None
+        offered = frozenset(self._settings.scopes)
+        allowed = offered if scopes is None else _known_scopes("scope", scopes, offered)
+        if default_scope is None:
+            default = self._settings.default_scope & allowed
+        else:
+            default = _known_scopes("default scope", default_scope, allowed)
+        return {
+            "name": name.strip(),
+            "redirect_uris": uri_list,
+            "grant_types": [grant.name for grant in grants],
+            "scopes": allowed,
+            "default_scope": default,
+        }
+
+    def _checked_grants(self, names: list[str], method: ClientAuthMethod) -> list[Grant]:
+        grants = []
+        for name in names:
+            grant = self._grants.get(name)
+            if grant is None:
+                raise InvalidClientMetadata(
+                    f"unsupported grant type {name!r} (supported: {', '.join(self._grants.names())})"
+                )
+            if not method.confidential and not grant.public_clients:
+                raise InvalidClientMetadata(f"public clients cannot use {name}")
+            grants.append(grant)
+        if not grants:
+            raise InvalidClientMetadata("at least one grant type is required")
+        if "refresh_token" in names and not any(grant.issues_refresh_tokens for grant in grants):
+            raise InvalidClientMetadata("refresh_token needs a grant that issues refresh tokens (authorization_code)")
+        return grants
+
+
+def _known_scopes(what: str, value: Iterable[str] | str, allowed: frozenset[str]) -> frozenset[str]:
+    try:
+        scopes = parse_scope(value)
+    except InvalidScope:
+        raise InvalidClientMetadata(f"{what} is malformed") from None
+    unknown = scopes - allowed
+    if unknown:
+        raise InvalidClientMetadata(
+            f"{what} names what is not offered: {format_scope(unknown)} (offered: {format_scope(allowed) or 'none'})"
+        )
+    return scopes
+
+
+def _unique(values: Iterable[str] | str) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    result: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidClientMetadata("expected a list of strings")
+        if value not in result:
+            result.append(value)
+    return result

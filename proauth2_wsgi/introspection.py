@@ -1,0 +1,50 @@
+"""Token introspection (RFC 7662 §2.2).
+
+Anything not active — unknown, expired, revoked, a rotated refresh token, or
+not a token at all — is ``{"active": false}`` and nothing more, so the answer
+never tells an inactive token's story.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .scopes import format_scope
+from .tokens import hash_secret, looks_like_token
+
+if TYPE_CHECKING:
+    from .records import Records
+
+__all__ = ["introspect_token"]
+
+_INACTIVE = {"active": False}
+
+
+def introspect_token(
+    records: Records, token: str, now: int, issuer: str | None, token_type_hint: str | None = None
+) -> dict[str, Any]:
+    """The RFC 7662 §2.2 response for ``token`` at time ``now``."""
+    if not looks_like_token(token):
+        return dict(_INACTIVE)
+    found = records.find_token(hash_secret(token), refresh_first=token_type_hint == "refresh_token")
+    if found is None:
+        return dict(_INACTIVE)
+    kind, record = found
+    if record["revoked"] or record["expires_at"] <= now or record.get("used"):
+        return dict(_INACTIVE)
+    response: dict[str, Any] = {
+        "active": True,
+        "client_id": record["client_id"],
+        "exp": record["expires_at"],
+        "iat": record["issued_at"],
+    }
+    if record["scopes"]:  # RFC 7662 §2.2 / RFC 6749 §3.3: no empty scope string
+        response["scope"] = format_scope(record["scopes"])
+    if kind == "access_token":
+        response["token_type"] = "Bearer"
+    if record["user_id"] is not None:
+        response["sub"] = record["user_id"]
+        response["username"] = record["user_id"]
+    if issuer:
+        response["iss"] = issuer
+    return response

@@ -1,0 +1,169 @@
+"""Token issuance (RFC 6749 §5.1): one access token, maybe a refresh token, in a pluggable format and type.
+
+- A :class:`TokenFormat` makes the access token string: ``opaque`` (256
+  random bits, the default) now, signed JWTs (RFC 9068) as another format.
+- A :class:`TokenType` says how the token is presented and what it is bound
+  to: ``Bearer`` (RFC 6750) now, ``DPoP`` (RFC 9449) as another type. Types are
+  tried in registration order; the first that applies to the request wins,
+  so ``Bearer`` stays last.
+- Whatever the format, the access token is stored only by the SHA-256
+  digest of its string, so revocation, introspection and validation work
+  alike for every format.
+
+:class:`TokenIssuer` returns a typed :class:`IssuedTokens`; its
+:meth:`~IssuedTokens.to_response` is the §5.1 JSON body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .registry import Registry
+from .scopes import format_scope
+from .tokens import generate_secret, hash_secret
+
+if TYPE_CHECKING:
+    from .models import Client
+    from .records import Records
+    from .request import EndpointRequest
+    from .settings import Settings
+
+__all__ = ["BearerType", "GrantedAccess", "IssuedTokens", "OpaqueFormat", "TokenFormat", "TokenIssuer", "TokenType"]
+
+
+@dataclass(frozen=True)
+class GrantedAccess:
+    """What a token is issued for: the client, the user (None for the client itself), scopes, the grant."""
+
+    client: Client
+    user_id: str | None
+    scopes: frozenset[str]
+    grant_id: str
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """A token response (RFC 6749 §5.1); the tokens never print."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: int
+    scopes: frozenset[str]
+    refresh_token: str | None = field(default=None, repr=False)
+    #: further response members (``id_token``...), from extensions
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_response(self) -> dict[str, Any]:
+        """The §5.1 JSON body; an empty scope is left out (RFC 6749 §3.3 allows no empty scope string)."""
+        body: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+        }
+        if self.scopes:
+            body["scope"] = format_scope(self.scopes)
+        if self.refresh_token is not None:
+            body["refresh_token"] = self.refresh_token
+        body.update(self.extra)
+        return body
+
+
+class TokenFormat:
+    """How an access token's string is made: a component of the ``token_formats`` registry."""
+
+    #: the format's name (``opaque``, ``jwt``)
+    name: ClassVar[str]
+
+    def create(self, access: GrantedAccess, issued_at: int, expires_at: int) -> str:
+        """A new access token for ``access``, valid from ``issued_at`` to ``expires_at``."""
+        raise NotImplementedError
+
+
+class OpaqueFormat(TokenFormat):
+    """256 random bits, meaningless outside this server (validated by lookup or introspection)."""
+
+    name = "opaque"
+
+    def create(self, access: GrantedAccess, issued_at: int, expires_at: int) -> str:
+        return generate_secret()
+
+
+class TokenType:
+    """How a token is presented, and what it is bound to: a component of the ``token_types`` registry."""
+
+    #: the ``token_type`` of the response (``Bearer``, ``DPoP``)
+    name: ClassVar[str]
+
+    def applies(self, request: EndpointRequest | None) -> bool:
+        """True when this token request asks for this type."""
+        raise NotImplementedError
+
+
+class BearerType(TokenType):
+    """RFC 6750: whoever holds the token may use it; the type every request can get."""
+
+    name = "Bearer"
+
+    def applies(self, request: EndpointRequest | None) -> bool:
+        return True
+
+
+class TokenIssuer:
+    """Stores and returns new tokens; call it inside :meth:`Records.atomic` with what the grant consumed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        records: Records,
+        formats: Registry[TokenFormat],
+        types: Registry[TokenType],
+        now: Callable[[], int],
+    ) -> None:
+        self._settings = settings
+        self._records = records
+        self._formats = formats
+        self._types = types
+        self._now = now
+
+    def issue(
+        self,
+        access: GrantedAccess,
+        *,
+        refresh: bool,
+        refresh_scopes: frozenset[str] | None = None,
+        request: EndpointRequest | None = None,
+    ) -> IssuedTokens:
+        """A new access token for ``access`` (and a refresh token when ``refresh``), stored by digest.
+
+        ``refresh_scopes`` is what the refresh token may grant later (the
+        grant's whole scope when a refresh narrowed this access token).
+        """
+        now = self._now()
+        lifetime = self._settings.access_token_lifetime
+        token_type = next(kind for kind in self._types if kind.applies(request))
+        access_token = self._formats["opaque"].create(access, now, now + lifetime)
+        common = {
+            "client_id": access.client.client_id,
+            "user_id": access.user_id,
+            "grant_id": access.grant_id,
+            "issued_at": now,
+            "revoked": False,
+        }
+        self._records.add_access_token(
+            {**common, "token_hash": hash_secret(access_token), "scopes": access.scopes, "expires_at": now + lifetime}
+        )
+        refresh_token = None
+        if refresh:
+            refresh_token = generate_secret()
+            self._records.add_refresh_token(
+                {
+                    **common,
+                    "token_hash": hash_secret(refresh_token),
+                    "scopes": access.scopes if refresh_scopes is None else refresh_scopes,
+                    "expires_at": now + self._settings.refresh_token_lifetime,
+                    "used": False,
+                }
+            )
+        return IssuedTokens(access_token, token_type.name, lifetime, access.scopes, refresh_token)

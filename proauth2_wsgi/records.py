@@ -1,0 +1,231 @@
+"""The records repository: the provider's one door to its DataStore.
+
+The only module that names a table. It owns the two sequences every
+one-time credential needs — :meth:`Records.redeem` (read, detect a replay and
+revoke its grant, compare-and-set, issue: codes, rotating refresh tokens and,
+later, device codes) and the grant-wide revocations — and it is the provider's
+storage boundary: the store's errors are translated here, once.
+
+- :class:`~proauth2_wsgi.stores.errors.StorageUnavailable` (an outage, a
+  schema at the wrong version) becomes
+  :class:`~proauth2_wsgi.errors.TemporarilyUnavailable`, HTTP 503 with the
+  operator's ``detail``;
+- a lookup whose key the schema could never hold (a 300-character client
+  id, a NUL byte) finds nothing, as it would in the database;
+- a :class:`~proauth2_wsgi.stores.errors.SchemaViolation` on a write is a bug
+  and propagates as one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from .errors import Proauth2Error, TemporarilyUnavailable
+from .stores.base import DataStore, Record
+from .stores.errors import SchemaViolation, StorageUnavailable
+
+__all__ = ["CODES", "REFRESH_TOKENS", "OneTime", "Records"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_TOKEN_TABLES = ("access_tokens", "refresh_tokens")
+_EXPIRING_TABLES = ("codes", "access_tokens", "refresh_tokens")
+
+
+@dataclass(frozen=True)
+class OneTime:
+    """A kind of one-time credential: its table, its key field, and what "still unused" means."""
+
+    table: str
+    key: str
+    unused: Mapping[str, Any]
+
+
+#: authorization codes (RFC 6749 §4.1.2: used at most once)
+CODES = OneTime("codes", "code_hash", {"used": False})
+#: refresh tokens (RFC 9700 §4.14.2: rotated, each used at most once)
+REFRESH_TOKENS = OneTime("refresh_tokens", "token_hash", {"used": False, "revoked": False})
+
+
+def _boundary(method: Callable[P, T]) -> Callable[P, T]:
+    """Translate the store's outage into the OAuth 503, once, at the provider's edge."""
+
+    @functools.wraps(method)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except StorageUnavailable as exc:
+            raise TemporarilyUnavailable(exc.detail) from exc
+
+    return translated
+
+
+class Records:
+    """Typed access to the tables of one store, for the provider's components."""
+
+    def __init__(self, store: DataStore) -> None:
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"<Records {self.store!r}>"
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction: the tokens a grant issues commit with what it consumed."""
+        try:
+            with self.store.atomic():
+                yield
+        except StorageUnavailable as exc:
+            raise TemporarilyUnavailable(exc.detail) from exc
+
+    def _lookup(self, table: str, **where: Any) -> Record | None:
+        try:
+            return self.store.fetch(table, **where)
+        except SchemaViolation:  # a key no row could have: nothing matches
+            return None
+
+    # -- clients ------------------------------------------------------------------
+
+    @_boundary
+    def client(self, client_id: str) -> Record | None:
+        """The client's record, or None."""
+        return self._lookup("clients", client_id=client_id)
+
+    @_boundary
+    def clients(self) -> list[Record]:
+        """Every client, ordered by id."""
+        return self.store.fetch_all("clients")
+
+    @_boundary
+    def add_client(self, record: Mapping[str, Any]) -> None:
+        """Store a new client."""
+        self.store.store("clients", **record)
+
+    @_boundary
+    def update_client(self, client_id: str, values: Mapping[str, Any]) -> bool:
+        """Change a client's fields; False when there is no such client."""
+        try:
+            return self.store.update("clients", {"client_id": client_id}, values) > 0
+        except SchemaViolation:
+            if self._lookup("clients", client_id=client_id) is None:
+                return False
+            raise
+
+    @_boundary
+    def delete_client(self, client_id: str) -> bool:
+        """Delete a client with its codes and tokens; False when there was no such client."""
+        if self._lookup("clients", client_id=client_id) is None:
+            return False
+        with self.store.atomic():
+            for table in _EXPIRING_TABLES:
+                self.store.remove(table, client_id=client_id)
+            return self.store.remove("clients", client_id=client_id) > 0
+
+    # -- codes and tokens ---------------------------------------------------------
+
+    @_boundary
+    def add_code(self, record: Mapping[str, Any]) -> None:
+        """Store a new authorization code (by its digest)."""
+        self.store.store("codes", **record)
+
+    @_boundary
+    def add_access_token(self, record: Mapping[str, Any]) -> None:
+        """Store a new access token (by its digest)."""
+        self.store.store("access_tokens", **record)
+
+    @_boundary
+    def add_refresh_token(self, record: Mapping[str, Any]) -> None:
+        """Store a new refresh token (by its digest)."""
+        self.store.store("refresh_tokens", **record)
+
+    @_boundary
+    def access_token(self, token_hash: str) -> Record | None:
+        """The access token stored under ``token_hash``, or None: the validation hot path."""
+        return self.store.fetch("access_tokens", token_hash=token_hash)
+
+    @_boundary
+    def find_token(self, token_hash: str, refresh_first: bool = False) -> tuple[str, Record] | None:
+        """``("access_token" | "refresh_token", record)`` for a token digest, or None."""
+        tables = _TOKEN_TABLES[::-1] if refresh_first else _TOKEN_TABLES
+        for table in tables:
+            record = self.store.fetch(table, token_hash=token_hash)
+            if record is not None:
+                return table[:-1], record
+        return None
+
+    @_boundary
+    def revoke_access_token(self, token_hash: str) -> bool:
+        """Revoke one access token; False when it was revoked already."""
+        return self.store.update("access_tokens", {"token_hash": token_hash, "revoked": False}, {"revoked": True}) > 0
+
+    @_boundary
+    def revoke_grant(self, grant_id: str) -> int:
+        """Revoke every access and refresh token of one grant; returns how many."""
+        return self._revoke_where(grant_id=grant_id)
+
+    @_boundary
+    def revoke_tokens(self, **where: str) -> int:
+        """Revoke every token matching ``user_id=`` or ``client_id=``; returns how many."""
+        if not where or set(where) - {"user_id", "client_id"}:
+            raise ValueError("revoke tokens by user_id or client_id")
+        try:
+            return self._revoke_where(**where)
+        except SchemaViolation:  # an id no row could have
+            return 0
+
+    def _revoke_where(self, **where: str) -> int:
+        with self.store.atomic():
+            return sum(
+                self.store.update(table, {**where, "revoked": False}, {"revoked": True}) for table in _TOKEN_TABLES
+            )
+
+    @_boundary
+    def redeem(
+        self,
+        kind: OneTime,
+        key: str,
+        invalid: Proauth2Error,
+        check: Callable[[Record], None],
+        issue: Callable[[Record], T],
+    ) -> T:
+        """Consume the one-time credential stored under ``key`` and issue what it is worth, exactly once.
+
+        Reads the record (``invalid`` when there is none); a record already
+        used is a replay, so its whole grant is revoked and ``invalid`` raised
+        (RFC 6749 §4.1.2, RFC 9700 §4.14.2); ``check`` raises for anything
+        else wrong with it. Then, in one transaction, a compare-and-set marks
+        it used and ``issue`` runs: of any number of concurrent requests for
+        one credential exactly one issues; the others are replays.
+        """
+        record = self.store.fetch(kind.table, **{kind.key: key})
+        if record is None:
+            raise invalid
+        if record["used"]:
+            self._revoke_where(grant_id=record["grant_id"])
+            raise invalid
+        check(record)
+        with self.store.atomic():
+            if self.store.update(kind.table, {kind.key: key, **kind.unused}, {"used": True}):
+                return issue(record)
+        # Someone consumed it between our read and our write: a replay.
+        self._revoke_where(grant_id=record["grant_id"])
+        raise invalid
+
+    # -- maintenance ----------------------------------------------------------------
+
+    @_boundary
+    def purge_expired(self, cutoff: int, batch_size: int) -> int:
+        """Delete codes and tokens with ``expires_at < cutoff`` in batches; returns rows deleted."""
+        total = 0
+        for table in _EXPIRING_TABLES:
+            while True:
+                removed = self.store.remove_expired(table, cutoff, batch_size)
+                total += removed
+                if removed < batch_size:
+                    break
+        return total

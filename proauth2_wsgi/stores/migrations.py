@@ -1,0 +1,179 @@
+"""The numbered schema migrations: the one history from which the schema is derived.
+
+Each :class:`Migration` is a version number, what it is for, and declarative
+steps written against the schema's own field types (:mod:`.fields`):
+:class:`CreateTable`, :class:`AddField`, :class:`ExactTextComparison`. The
+current schema (:data:`~proauth2_wsgi.stores.schema.SCHEMA`) is what applying
+every step in order gives, so a table and its migration can never disagree.
+A store applies the steps it has not recorded yet, under a cross-process lock
+(:mod:`~proauth2_wsgi.stores.peewee_migrate` for the Peewee store).
+
+A feature that stores something adds one migration at the end (a grant's
+table, a column for a new parameter). The list lives here, in the storage
+layer, rather than in the components: versions need one total order, and the
+store must not import the layers above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .fields import Field, Table
+
+__all__ = [
+    "MIGRATIONS",
+    "AddField",
+    "CreateTable",
+    "ExactTextComparison",
+    "Migration",
+    "Step",
+    "schema_at",
+    "with_step",
+]
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    """Create the table ``name`` (``proauth2_<name>`` in the database) with its key and fields."""
+
+    name: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class AddField:
+    """Add the column ``name`` to ``table``; existing rows get ``field.default`` (or NULL)."""
+
+    table: str
+    name: str
+    field: Field
+
+    def __post_init__(self) -> None:
+        if not self.field.nullable and self.field.default is None:
+            raise ValueError(f"{self.table}.{self.name}: a column added to existing rows needs a default")
+
+
+@dataclass(frozen=True)
+class ExactTextComparison:
+    """Every text column compares exactly, byte for byte (binary, no-pad collation on MySQL/MariaDB).
+
+    SQLite and PostgreSQL compare text exactly already; MySQL's default
+    collations fold case, so ``ALICE`` would find ``alice``, and pad, so
+    ``alice `` would too.
+    """
+
+
+#: one step of a migration
+Step = CreateTable | AddField | ExactTextComparison
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Schema version ``version``: what it is for, and its steps."""
+
+    version: int
+    description: str
+    steps: tuple[Step, ...]
+
+
+_ID = Field(str, max_length=255)
+_HASH = Field(str, max_length=64)
+_LIST = Field(list, max_length=20_000)
+_TIME = Field(int)
+
+# What access and refresh tokens both record; a refresh token also records its rotation ("used").
+_TOKEN_FIELDS: Mapping[str, Field] = {
+    "token_hash": _HASH,
+    "client_id": Field(str, max_length=255, indexed=True),
+    "user_id": Field(str, nullable=True, max_length=255, indexed=True),
+    "scopes": _LIST,
+    "grant_id": Field(str, max_length=64, indexed=True),
+    "issued_at": _TIME,
+    "expires_at": Field(int, indexed=True),
+    "revoked": Field(bool),
+}
+
+#: every migration, in version order (versions count from 1 without gaps)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "clients, authorization codes, access and refresh tokens",
+        (
+            CreateTable(
+                "clients",
+                Table(
+                    key="client_id",
+                    fields={
+                        "client_id": _ID,
+                        "secret_hash": Field(str, nullable=True, max_length=64),
+                        "name": _ID,
+                        "redirect_uris": _LIST,
+                        "grant_types": _LIST,
+                        "scopes": _LIST,
+                        "default_scope": _LIST,
+                        "auth_method": Field(str, max_length=32),
+                        "created_at": _TIME,
+                    },
+                ),
+            ),
+            CreateTable(
+                "codes",
+                Table(
+                    key="code_hash",
+                    fields={
+                        "code_hash": _HASH,
+                        "client_id": _ID,
+                        "user_id": _ID,
+                        "redirect_uri": Field(str, max_length=2000),
+                        "redirect_uri_given": Field(bool),
+                        "scopes": _LIST,
+                        "code_challenge": Field(str, nullable=True, max_length=128),
+                        "code_challenge_method": Field(str, nullable=True, max_length=8),
+                        "grant_id": Field(str, max_length=64, indexed=True),
+                        "expires_at": Field(int, indexed=True),
+                        "used": Field(bool),
+                    },
+                ),
+            ),
+            CreateTable("access_tokens", Table(key="token_hash", fields=_TOKEN_FIELDS)),
+            CreateTable("refresh_tokens", Table(key="token_hash", fields={**_TOKEN_FIELDS, "used": Field(bool)})),
+        ),
+    ),
+    Migration(
+        2,
+        "identifiers compare exactly on MySQL/MariaDB too (binary collation; the data is kept)",
+        (ExactTextComparison(),),
+    ),
+    Migration(
+        3,
+        "clients.metadata: the rest of a client's registered metadata (RFC 7591 §2, OpenID Connect), as JSON",
+        (AddField("clients", "metadata", Field(dict, max_length=20_000, default={})),),
+    ),
+)
+
+
+def with_step(tables: Mapping[str, Table], step: Step) -> dict[str, Table]:
+    """The tables as ``step`` leaves them."""
+    result = dict(tables)
+    if isinstance(step, CreateTable):
+        if step.name in result:
+            raise ValueError(f"table {step.name!r} is created twice")
+        result[step.name] = step.table
+    elif isinstance(step, AddField):
+        table = result[step.table]
+        if step.name in table.fields:
+            raise ValueError(f"{step.table}.{step.name} is added twice")
+        result[step.table] = Table(table.key, {**table.fields, step.name: step.field})
+    return result
+
+
+def schema_at(version: int, migrations: tuple[Migration, ...] = MIGRATIONS) -> dict[str, Table]:
+    """The tables as migrations 1 to ``version`` leave them."""
+    tables: dict[str, Table] = {}
+    for migration in migrations:
+        if migration.version > version:
+            break
+        for step in migration.steps:
+            tables = with_step(tables, step)
+    return tables
