@@ -19,7 +19,6 @@ import argparse
 import base64
 import io
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,18 @@ from typing import TYPE_CHECKING
 from werkzeug.test import EnvironBuilder
 
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
-from benchmarks.timing import ROUNDS, Timing, call_times, environ, hello_app, paired_difference, request_time, serve
+from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
+from benchmarks.timing import (
+    ROUNDS,
+    Timing,
+    call_times,
+    environ,
+    hello_app,
+    overhead,
+    paired_difference,
+    request_time,
+    serve,
+)
 from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2
 from proauth2_wsgi.endpoints import TokenEndpoint
 from proauth2_wsgi.tokens import hash_secret
@@ -91,11 +101,6 @@ def token_endpoint_time(provider: Proauth2, iterations: int) -> Timing:
 def _caller(app: WSGIApplication, environs: list[WSGIEnvironment]) -> Callable[[int], None]:
     count = len(environs)
     return lambda i: serve(app, environs[i % count])
-
-
-def overhead(bare: Timing, case: Timing) -> float:
-    """µs ``case`` adds to ``bare``: the median over rounds run back to back."""
-    return statistics.median(y - x for x, y in zip(bare.rounds, case.rounds, strict=True))
 
 
 def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, str, str]], float, int | None]:
@@ -212,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             if name == "SQLite":
                 sqlite_overhead = overhead
         print_table(f"Per request, in-process ({ROUNDS} rounds of {args.iterations} requests; PostgreSQL 1/5)", rows)
+        with sqlite_url(directory) as url:
+            flask_table, decorator_gap, token_ratio = flask_rows(url, args.iterations)
+        print_table("Flask: the decorator and the middleware over one route; the token endpoint (SQLite)", flask_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
     print("\nBudgets")
@@ -223,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  10^3 vs 10^6 validation differ {spread:5.1%} <= {SCALING_BUDGET:.0%} (median of paired rounds) : "
         f"{'ok' if spread <= SCALING_BUDGET else 'OVER'}"
+    )
+    print(
+        f"  Flask decorator - middleware overhead {decorator_gap:+5.1f} µs <= {DECORATOR_BUDGET_US:.0f} µs : "
+        f"{'ok' if decorator_gap <= DECORATOR_BUDGET_US else 'OVER'}"
+    )
+    print(
+        f"  token endpoint through Flask {token_ratio:+5.1%} <= {TOKEN_ENDPOINT_BUDGET:.0%}        : "
+        f"{'ok' if token_ratio <= TOKEN_ENDPOINT_BUDGET else 'OVER'}"
     )
     return 0 if ok else 1
 

@@ -74,7 +74,9 @@ def fill_sqlite(path: str, stored: int, known: int, expires_at: int) -> list[str
     key order so every index grows by appending. The known tokens' digests
     are random, so they land anywhere in the table.
     """
-    PeeweeDataStore(f"sqlite:///{path}").close()  # the schema, as proauth2 creates it
+    schema = PeeweeDataStore(f"sqlite:///{path}")
+    schema.migrate()  # the tables, as proauth2's migrations create them
+    schema.dispose()
     tokens = [generate_secret() for _ in range(known)]
     hashes = sorted([hash_secret(token) for token in tokens] + [secrets.token_hex(32) for _ in range(stored - known)])
     scopes = json.dumps([])

@@ -31,6 +31,11 @@ def _summary(rounds: list[float]) -> Timing:
     return Timing(statistics.median(rounds), min(rounds), tuple(rounds))
 
 
+def overhead(bare: Timing, case: Timing) -> float:
+    """µs ``case`` adds to ``bare``: the median over rounds run back to back."""
+    return statistics.median(y - x for x, y in zip(bare.rounds, case.rounds, strict=True))
+
+
 def paired_difference(a: Timing, b: Timing) -> float:
     """The median, over rounds run back to back, of ``b``'s time relative to ``a``'s, minus one.
 

@@ -37,6 +37,8 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "PROAUTH2_REALM": "api",
     #: the URL of the app's own authorization view (absolute, or a path below the issuer), for the metadata
     "PROAUTH2_AUTHORIZATION_ENDPOINT": None,
+    #: answer the OAuth endpoints before Flask dispatches (faster; Flask's request hooks then skip them)
+    "PROAUTH2_ENDPOINTS_BEFORE_FLASK": False,
 }
 
 _SETTINGS_FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
@@ -72,6 +74,7 @@ class Config:
     url_prefix: str
     realm: str
     authorization_endpoint: str | None
+    endpoints_before_flask: bool
 
 
 def _coerce(value: Any, default: Any) -> Any:
@@ -112,7 +115,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         "a database URL such as sqlite:///proauth2.db, or a DataStore",
         database,
     )
-    for key in ("PROAUTH2_AUTO_MIGRATE", "PROAUTH2_REGISTRATION"):
+    for key in ("PROAUTH2_AUTO_MIGRATE", "PROAUTH2_REGISTRATION", "PROAUTH2_ENDPOINTS_BEFORE_FLASK"):
         _check(key, isinstance(own[key], bool), "True or False", own[key])
     token = own["PROAUTH2_INITIAL_ACCESS_TOKEN"]
     _check(
@@ -150,4 +153,5 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         url_prefix=prefix,
         realm=realm,
         authorization_endpoint=authorize,
+        endpoints_before_flask=own["PROAUTH2_ENDPOINTS_BEFORE_FLASK"],
     )

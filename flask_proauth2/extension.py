@@ -8,12 +8,13 @@ middleware's), the authorization helpers its authorization-request functions.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, make_response, redirect, request
+from flask import Flask, abort, current_app, g, redirect, request
 from werkzeug.wrappers import Response
 
 from proauth2_wsgi import AccessToken, AuthorizationRequest, SettingsError, TemporarilyUnavailable
@@ -171,6 +172,9 @@ class Proauth2:
         ``PROAUTH2_AUTHORIZATION_ENDPOINT`` (``None``)
             the URL of the app's own authorization view, absolute or a path
             below the issuer (``"/authorize"``), announced in the metadata document.
+        ``PROAUTH2_ENDPOINTS_BEFORE_FLASK`` (``False``)
+            answer the endpoints before Flask dispatches: 50-70 µs faster per
+            request, but the app's request hooks (CORS, rate limits) skip them.
 
         A wrong value raises :class:`~proauth2_wsgi.SettingsError` naming the key.
         A storage outage escaping any view becomes a JSON 503 with ``Retry-After``.
@@ -196,6 +200,8 @@ class Proauth2:
         state = State(provider, conf, server)
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(views.create_blueprint(server))
+        if conf.endpoints_before_flask:
+            app.wsgi_app = views.EndpointsFirst(app.wsgi_app, server)  # type: ignore[method-assign]
         app.teardown_appcontext(state.close)
         app.register_error_handler(TemporarilyUnavailable, error_response)
         app.register_error_handler(StorageUnavailable, _storage_unavailable)
@@ -239,12 +245,17 @@ class Proauth2:
         )
 
         def decorator(view: View) -> View:
+            is_async = inspect.iscoroutinefunction(view)
+
             @functools.wraps(view)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                protector = _state().protector(options)
-                if request.method in protector.exempt_methods:
-                    return current_app.ensure_sync(view)(*args, **kwargs)
+                # The hot path: each context-local is looked up once, the app's state directly.
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
+                call = app.ensure_sync(view) if is_async else view
+                protector = app.extensions[EXTENSION_KEY].protector(options)
                 environ = request.environ
+                if environ.get("REQUEST_METHOD") in protector.exempt_methods:
+                    return call(*args, **kwargs)
                 access = environ.get(TOKEN)
                 if isinstance(access, AccessToken):  # the middleware validated it
                     outcome: AccessToken | Refusal | None = protector.check_scopes(access, required) or access
@@ -255,7 +266,7 @@ class Proauth2:
                 if outcome is not None:
                     annotate(environ, outcome)
                 setattr(g, G_ATTRIBUTE, outcome)
-                return _vary(make_response(current_app.ensure_sync(view)(*args, **kwargs)))
+                return _vary(app.make_response(call(*args, **kwargs)))
 
             return wrapper  # type: ignore[return-value]
 

@@ -155,8 +155,15 @@ class AuthorizationRequests:
         return response
 
 
+#: longest user id (what the app identifies its user by)
+MAX_USER_ID_LENGTH = 255
+
+
 def user_id_text(user_id: object) -> str:
-    """A user id as stored: a string or an integer, as text."""
+    """A user id as stored: a string or an integer, as text of 1 to 255 printable characters."""
     if isinstance(user_id, bool) or not isinstance(user_id, (str, int)):
         raise InvalidRequest("user_id must be a string or an integer")
-    return str(user_id)
+    text = str(user_id)
+    if not 0 < len(text) <= MAX_USER_ID_LENGTH or not text.isprintable():
+        raise InvalidRequest(f"user_id must be 1 to {MAX_USER_ID_LENGTH} printable characters")
+    return text

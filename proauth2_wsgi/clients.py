@@ -11,6 +11,7 @@ rotation, and never again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 DEFAULT_AUTH_METHOD = "client_secret_basic"
 #: longest client name
 MAX_NAME_LENGTH = 255
+#: most redirect URIs one client registers, and most characters they may have together
+MAX_REDIRECT_URIS = 20
+MAX_REDIRECT_URIS_LENGTH = 16_000
+#: largest further metadata (``client_uri``, ``contacts``...) of one client, as JSON
+MAX_METADATA_BYTES = 16 * 1024
 
 _AUTHENTICATION_FAILED = "client authentication failed"
 
@@ -99,6 +105,7 @@ class Clients:
             default_scope,
             method,
         )
+        extra = _checked_metadata(metadata or {})
         secret = generate_secret() if method.confidential else None
         client_id = generate_id()
         self._records.add_client(
@@ -108,7 +115,7 @@ class Clients:
                 "secret_hash": None if secret is None else hash_secret(secret),
                 "auth_method": method.name,
                 "created_at": self._now(),
-                "metadata": dict(metadata or {}),
+                "metadata": extra,
             }
         )
         return ClientCredentials(client_id, secret)
@@ -141,7 +148,7 @@ class Clients:
             method,
         )
         if metadata is not None:
-            fields["metadata"] = dict(metadata)
+            fields["metadata"] = _checked_metadata(metadata)
         self._records.update_client(client.client_id, fields)
         updated = self.get(client.client_id)
         assert updated is not None  # just written
@@ -194,6 +201,10 @@ class Clients:
             raise InvalidClientMetadata("client_name must be printable text of 1 to 255 characters")
         grants = self._checked_grants(_unique(grant_types), method)
         uri_list = _unique(redirect_uris)
+        if len(uri_list) > MAX_REDIRECT_URIS or sum(map(len, uri_list)) > MAX_REDIRECT_URIS_LENGTH:
+            raise InvalidRedirectUri(
+                f"at most {MAX_REDIRECT_URIS} redirect URIs of {MAX_REDIRECT_URIS_LENGTH} characters together"
+            )
         if not uri_list and any(grant.needs_redirect_uris for grant in grants):
             raise InvalidRedirectUri("at least one redirect_uri is required")
         for uri in uri_list:
@@ -231,6 +242,19 @@ class Clients:
         if "refresh_token" in names and not any(grant.issues_refresh_tokens for grant in grants):
             raise InvalidClientMetadata("refresh_token needs a grant that issues refresh tokens (authorization_code)")
         return grants
+
+
+def _checked_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Further client metadata: a JSON object of at most :data:`MAX_METADATA_BYTES`."""
+    if not isinstance(metadata, Mapping):
+        raise InvalidClientMetadata("client metadata must be an object")
+    try:  # UnicodeEncodeError (a lone surrogate) is a ValueError too
+        encoded = json.dumps(metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        raise InvalidClientMetadata("client metadata must hold JSON values only") from None
+    if len(encoded) > MAX_METADATA_BYTES:
+        raise InvalidClientMetadata(f"client metadata must be under {MAX_METADATA_BYTES // 1024} KiB")
+    return dict(metadata)
 
 
 def _known_scopes(what: str, value: Iterable[str] | str, allowed: frozenset[str]) -> frozenset[str]:

@@ -37,14 +37,22 @@ class Registry(Generic[C]):
     def __repr__(self) -> str:
         return f"<Registry {self.kind}: {', '.join(self._components) or 'empty'}>"
 
-    def register(self, component: C, *, replace: bool = False) -> C:
-        """Add ``component`` under its name; ``replace`` swaps out one of the same name."""
+    def register(self, component: C, *, replace: bool = False, first: bool = False) -> C:
+        """Add ``component`` under its name; ``replace`` swaps out one of the same name.
+
+        ``first`` puts it before every other one (a token type that must be
+        tried before ``Bearer``); otherwise it comes last, or where the one it
+        replaces was.
+        """
         name = component.name
         if not isinstance(name, str) or not name:
             raise ValueError(f"a {self.kind} needs a non-empty name")
         if name in self._components and not replace:
             raise ValueError(f"a {self.kind} named {name!r} is registered already")
-        self._components[name] = component
+        if first:
+            self._components = {name: component, **{key: c for key, c in self._components.items() if key != name}}
+        else:
+            self._components[name] = component
         return component
 
     def unregister(self, name: str) -> C:

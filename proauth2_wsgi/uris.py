@@ -55,6 +55,22 @@ def validate_redirect_uri(uri: str) -> str:
     return uri
 
 
+def validate_web_url(url: str) -> str:
+    """``url`` if it is an absolute https URL (http on loopback) of at most 2000 printable characters."""
+    if not 0 < len(url) <= MAX_URI_LENGTH or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise ValueError("must be a URL of at most 2000 characters without spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("is not a URL") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
+        raise ValueError("must be an absolute https URL")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("must use https (http only on loopback)")
+    return url
+
+
 def validate_issuer(issuer: str) -> str:
     """An issuer is an https URL without query or fragment (RFC 8414 §2); http on loopback for development.
 

@@ -35,30 +35,7 @@ def _with_database(url: str, name: str) -> str:
 
 
 def _admin_connection(backend: str):
-    parts = urlsplit(server_url(backend))
-    if backend == "postgresql":
-        import psycopg2
-
-        conn = psycopg2.connect(
-            host=parts.hostname,
-            port=parts.port or 5432,
-            user=parts.username,
-            password=parts.password,
-            dbname=parts.path.lstrip("/") or "postgres",
-            connect_timeout=5,
-        )
-        conn.autocommit = True
-        return conn
-    import pymysql
-
-    return pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username,
-        password=parts.password or "",
-        connect_timeout=5,
-        autocommit=True,
-    )
+    return connect(server_url(backend))
 
 
 def unavailable(reason: str) -> None:
@@ -90,4 +67,68 @@ def fresh_database(backend: str, tmp_dir: str) -> Iterator[str]:
                 cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             else:
                 cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.close()
+
+
+def connect(url: str):
+    """A plain DB-API connection (autocommit) to the database of ``url``, for tests that look under the store."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        import sqlite3
+
+        return sqlite3.connect(url.split(":///", 1)[1], isolation_level=None)
+    if parts.scheme == "postgresql":
+        import psycopg2
+
+        conn = psycopg2.connect(
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname=parts.path.lstrip("/") or "postgres",
+            connect_timeout=5,
+        )
+        conn.autocommit = True
+        return conn
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    return pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username,
+        password=parts.password or "",
+        database=parts.path.lstrip("/"),
+        connect_timeout=5,
+        autocommit=True,
+        client_flag=CLIENT.MULTI_STATEMENTS,
+    )
+
+
+def run_script(url: str, script: str) -> None:
+    """Run an SQL script (a database dump) on the database of ``url``."""
+    conn = connect(url)
+    try:
+        if urlsplit(url).scheme == "sqlite":
+            conn.executescript(script)
+            return
+        with conn.cursor() as cursor:
+            cursor.execute(script)
+            if urlsplit(url).scheme == "mysql":  # every statement of a multi-statement script has a result
+                while cursor.nextset():
+                    pass
+    finally:
+        conn.close()
+
+
+def query(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """The rows an SQL query returns on the database of ``url`` (placeholders written ``%s``)."""
+    conn = connect(url)
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql.replace("%s", "?") if urlsplit(url).scheme == "sqlite" else sql, params)
+        rows = list(cursor.fetchall())
+        cursor.close()
+        return rows
+    finally:
         conn.close()

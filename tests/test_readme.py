@@ -107,3 +107,11 @@ def test_flask_provider_in_30_lines_works_when_pasted(tmp_path: Path, monkeypatc
     tokens = exchange(client, answer.headers["Location"], client_id, secret)  # type: ignore[arg-type]
     me = client.get("/api/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert me.get_json() == {"user": "alice", "scope": "profile"}
+
+
+def test_toy_grant_is_one_class_and_one_registration(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's extension grant works as printed; the rest of its story is tests/core/test_registries.py."""
+    example = run_block("class MagicWordGrant")
+    assert capsys.readouterr().out.splitlines() == ["Bearer"]
+    provider: Proauth2 = example["provider"]
+    assert example["MagicWordGrant"].name in provider.grants

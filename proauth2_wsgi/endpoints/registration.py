@@ -23,6 +23,7 @@ from ..protector import bearer_challenge
 from ..responses import json_response
 from ..scopes import format_scope
 from ..tokens import constant_time_equals
+from ..uris import validate_web_url
 from .base import Endpoint, read_body, require_content_type
 
 if TYPE_CHECKING:
@@ -37,6 +38,14 @@ DEFAULT_CLIENT_NAME = "Unnamed client"
 DEFAULT_GRANT_TYPES = ("authorization_code",)
 #: RFC 7591 §2: "If omitted, the default is client_secret_basic"
 DEFAULT_AUTH_METHOD = "client_secret_basic"
+#: RFC 7591 §2 metadata kept as given and shown back: URLs a consent page may link to
+URL_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+#: RFC 7591 §2 metadata kept as given and shown back: short texts
+TEXT_METADATA = ("software_id", "software_version")
+#: most ``contacts`` one client lists
+MAX_CONTACTS = 10
+#: longest text metadata value
+MAX_TEXT_LENGTH = 255
 
 
 class RegistrationEndpoint(Endpoint):
@@ -67,6 +76,7 @@ class RegistrationEndpoint(Endpoint):
             grant_types=grant_types,
             scopes=_string(fields, "scope"),
             auth_method=_string(fields, "token_endpoint_auth_method") or DEFAULT_AUTH_METHOD,
+            metadata=descriptive_metadata(fields),
         )
         client = self.provider.get_client(credentials.client_id)
         assert client is not None  # just stored
@@ -116,7 +126,34 @@ def registration_response(client: Client, credentials: ClientCredentials) -> dic
     )
     if client.scopes:  # RFC 7591 §2 / RFC 6749 §3.3: no empty scope string
         body["scope"] = format_scope(client.scopes)
+    body.update(
+        {name: client.metadata[name] for name in (*URL_METADATA, *TEXT_METADATA, "contacts") if name in client.metadata}
+    )
     return body
+
+
+def descriptive_metadata(fields: dict[str, Any]) -> dict[str, Any]:
+    """The descriptive RFC 7591 §2 metadata of a request, checked: web URLs, short texts, contacts."""
+    metadata: dict[str, Any] = {}
+    for name in URL_METADATA:
+        value = _string(fields, name)
+        if value is not None:
+            try:
+                metadata[name] = validate_web_url(value)
+            except ValueError as exc:
+                raise InvalidClientMetadata(f"{name}: {exc}") from None
+    for name in TEXT_METADATA:
+        value = _string(fields, name)
+        if value is not None:
+            if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
+                raise InvalidClientMetadata(f"{name} must be printable text of at most {MAX_TEXT_LENGTH} characters")
+            metadata[name] = value
+    contacts = _string_list(fields, "contacts", InvalidClientMetadata)
+    if contacts is not None:
+        if len(contacts) > MAX_CONTACTS or any(len(c) > MAX_TEXT_LENGTH or not c.isprintable() for c in contacts):
+            raise InvalidClientMetadata(f"contacts: at most {MAX_CONTACTS} printable addresses")
+        metadata["contacts"] = contacts
+    return metadata
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

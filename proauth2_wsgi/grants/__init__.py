@@ -11,6 +11,7 @@ from .authorization_code import AuthorizationCodeGrant as AuthorizationCodeGrant
 from .base import Grant as Grant
 from .base import GrantContext as GrantContext
 from .base import TokenRequest as TokenRequest
+from .base import presented_secret as presented_secret
 from .client_credentials import ClientCredentialsGrant as ClientCredentialsGrant
 from .refresh_token import RefreshTokenGrant as RefreshTokenGrant
 
@@ -22,6 +23,7 @@ __all__ = [
     "RefreshTokenGrant",
     "TokenRequest",
     "default_grants",
+    "presented_secret",
 ]
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import pkce
-from ..errors import InvalidGrant, InvalidRequest
+from ..errors import InvalidGrant
 from ..issuance import GrantedAccess, IssuedTokens
 from ..records import CODES
-from ..tokens import constant_time_equals, hash_secret, looks_like_token
-from .base import Grant, GrantContext, TokenRequest
+from ..tokens import constant_time_equals, hash_secret
+from .base import Grant, GrantContext, TokenRequest, presented_secret
 
 if TYPE_CHECKING:
     from ..stores.base import Record
@@ -33,11 +33,7 @@ class AuthorizationCodeGrant(Grant):
     issues_refresh_tokens = True
 
     def exchange(self, context: GrantContext, request: TokenRequest) -> IssuedTokens:
-        code = request.params.get("code")
-        if code is None:
-            raise InvalidRequest("code is required")
-        if not looks_like_token(code):
-            raise InvalidGrant(_BAD_CODE)
+        code = presented_secret(request, "code", _BAD_CODE)
         client = request.client
         redirect_uri = request.params.get("redirect_uri")
         verifier = request.params.get("code_verifier")

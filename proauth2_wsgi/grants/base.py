@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..errors import InvalidGrant, InvalidRequest
+from ..tokens import looks_like_token
+
 if TYPE_CHECKING:
     from ..issuance import IssuedTokens, TokenIssuer
     from ..models import Client
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from ..request import EndpointRequest, Parameters
     from ..settings import Settings
 
-__all__ = ["Grant", "GrantContext", "TokenRequest"]
+__all__ = ["Grant", "GrantContext", "TokenRequest", "presented_secret"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,20 @@ class GrantContext:
     records: Records
     issuer: TokenIssuer
     now: Callable[[], int]
+
+
+def presented_secret(request: TokenRequest, name: str, invalid: str) -> str:
+    """The one-time secret parameter ``name`` (a code, a refresh token), well-formed.
+
+    Missing is ``invalid_request``; not of a shape this server issues is
+    ``invalid_grant`` with the ``invalid`` description (RFC 6749 §5.2).
+    """
+    value = request.params.get(name)
+    if value is None:
+        raise InvalidRequest(f"{name} is required")
+    if not looks_like_token(value):
+        raise InvalidGrant(invalid)
+    return value
 
 
 class Grant:

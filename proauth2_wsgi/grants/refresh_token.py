@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidGrant, InvalidRequest, InvalidScope
+from ..errors import InvalidGrant, InvalidScope
 from ..issuance import GrantedAccess, IssuedTokens
 from ..records import REFRESH_TOKENS
 from ..scopes import parse_scope
-from ..tokens import constant_time_equals, hash_secret, looks_like_token
-from .base import Grant, GrantContext, TokenRequest
+from ..tokens import constant_time_equals, hash_secret
+from .base import Grant, GrantContext, TokenRequest, presented_secret
 
 if TYPE_CHECKING:
     from ..stores.base import Record
@@ -32,11 +32,7 @@ class RefreshTokenGrant(Grant):
     parameters = ("refresh_token", "scope")
 
     def exchange(self, context: GrantContext, request: TokenRequest) -> IssuedTokens:
-        token = request.params.get("refresh_token")
-        if token is None:
-            raise InvalidRequest("refresh_token is required")
-        if not looks_like_token(token):
-            raise InvalidGrant(_BAD_TOKEN)
+        token = presented_secret(request, "refresh_token", _BAD_TOKEN)
         client = request.client
         scope = request.params.get("scope")
 

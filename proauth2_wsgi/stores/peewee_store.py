@@ -32,7 +32,9 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -99,6 +101,8 @@ _COLUMNS = {name: tuple(table.fields) for name, table in SCHEMA.items()}
 # An operation on a SQLite file needs no hold: each thread has its own connection.
 _NO_HOLD = nullcontext()
 _WHITESPACE = re.compile(r"\s+")
+# seconds between two tries of a new SQLite file's switch to WAL
+_WAL_RETRY_SECONDS = 0.01
 
 # Connections dropped by a forked child: kept referenced so that garbage
 # collection never closes a socket the parent still uses.
@@ -425,7 +429,7 @@ def _open_database(
             return peewee.SqliteDatabase(
                 ":memory:", thread_safe=False, check_same_thread=False, pragmas={"foreign_keys": 0}
             )
-        return peewee.SqliteDatabase(
+        return _SqliteFile(
             database,
             timeout=timeout,
             pragmas={
@@ -444,6 +448,27 @@ def _open_database(
     if engine == "postgresql":
         return _PooledPostgresql(database, connect_timeout=timeout, **common, **params)
     return _PooledMySQL(database, connect_timeout=timeout, charset="utf8mb4", **common, **params)
+
+
+class _SqliteFile(peewee.SqliteDatabase):
+    """A SQLite file whose connections wait for the WAL switch instead of failing.
+
+    Switching a new file to WAL takes an exclusive lock, and SQLite answers
+    "database is locked" at once (no busy handler) to the other connections
+    that try at the same moment: several workers starting together on a new
+    file. The switch is retried until the connection's timeout.
+    """
+
+    def _set_pragmas(self, conn: Any) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                super()._set_pragmas(conn)  # type: ignore[misc]
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_WAL_RETRY_SECONDS)
 
 
 class _PooledPostgresql(pool.PooledPostgresqlDatabase):

@@ -22,6 +22,7 @@ from tests.core.helpers import (
 pytestmark = pytest.mark.backends
 
 
+@pytest.mark.rfc("6749", "4.1.4")
 def test_code_exchange_returns_a_bearer_token_response(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.4 / §5.1: access_token, token_type, expires_in, scope, refresh_token."""
     response = obtain_tokens(provider, confidential, scope="email")
@@ -31,6 +32,7 @@ def test_code_exchange_returns_a_bearer_token_response(provider: Proauth2, confi
     assert (token.client_id, token.user_id, token.scopes) == (confidential.client_id, USER, {"email"})
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_code_is_bound_to_its_client(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.3: the code must have been issued to the authenticated client."""
     other = provider.register_app("Other app", [REDIRECT])
@@ -39,6 +41,7 @@ def test_code_is_bound_to_its_client(provider: Proauth2, confidential: ClientCre
         exchange(provider, other, authorized)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_public_client_exchanges_with_its_id_only(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 6749 §4.1.3: a public client names itself with client_id; PKCE proves possession."""
     authorized = authorize(provider, public, redirect_uri=None)
@@ -46,6 +49,7 @@ def test_public_client_exchanges_with_its_id_only(provider: Proauth2, public: Cl
     assert provider.authenticate_token(response["access_token"]).client_id == public.client_id
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 @pytest.mark.parametrize(
     ("authorized_with", "token_request_with"),
     [
@@ -66,6 +70,7 @@ def test_code_is_bound_to_its_redirect_uri(
     assert "access_token" in exchange(provider, credentials, authorized)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_redirect_uri_may_be_omitted_when_the_request_omitted_it(provider: Proauth2) -> None:
     """RFC 6749 §4.1.3: redirect_uri is required in the token request only if it was in the authorization request."""
     credentials = provider.register_app("App", [REDIRECT])
@@ -73,6 +78,7 @@ def test_redirect_uri_may_be_omitted_when_the_request_omitted_it(provider: Proau
     assert "access_token" in exchange(provider, credentials, authorized)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_code_is_bound_to_its_scope(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.3 / §5.1: the token carries the scope approved in the authorization request."""
     authorized = authorize(provider, confidential, scope="profile email")
@@ -81,6 +87,7 @@ def test_code_is_bound_to_its_scope(provider: Proauth2, confidential: ClientCred
     assert provider.authenticate_token(response["access_token"]).scopes == {"profile", "email"}
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_replayed_code_is_refused_and_its_tokens_revoked(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.2 / §10.5: a code used twice -> invalid_grant, and every token issued from it revoked."""
     authorized = authorize(provider, confidential)
@@ -94,6 +101,7 @@ def test_replayed_code_is_refused_and_its_tokens_revoked(provider: Proauth2, con
         refresh(provider, confidential, refreshed["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_replay_leaves_other_grants_alone(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.2: only the tokens issued from the replayed code are revoked."""
     authorized = authorize(provider, confidential)
@@ -104,6 +112,7 @@ def test_replay_leaves_other_grants_alone(provider: Proauth2, confidential: Clie
     assert is_active(provider, unrelated["access_token"]) and is_active(provider, unrelated["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 @pytest.mark.parametrize(
     ("lifetime", "age", "valid"),
     [
@@ -127,6 +136,7 @@ def test_code_expires(
             exchange(server, confidential, authorized)
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     ("code", "error"),
     [
@@ -146,6 +156,7 @@ def test_bad_code(
         exchange(provider, confidential, authorized, code=code)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_client_must_authenticate(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.3: a confidential client authenticates; a wrong secret leaves the code unused."""
     authorized = authorize(provider, confidential)
@@ -154,12 +165,14 @@ def test_client_must_authenticate(provider: Proauth2, confidential: ClientCreden
     assert "access_token" in exchange(provider, confidential, authorized)
 
 
+@pytest.mark.rfc("6749", "4.1.4")
 def test_refresh_tokens_can_be_switched_off(provider: Proauth2, confidential: ClientCredentials) -> None:
     """Settings.issue_refresh_tokens=False: the code grant issues an access token only (RFC 6749 §4.1.4)."""
     response = obtain_tokens(with_settings(provider, issue_refresh_tokens=False), confidential)
     assert "access_token" in response and "refresh_token" not in response
 
 
+@pytest.mark.rfc("9700", "2.4")
 @pytest.mark.parametrize(
     "grant_type",
     [

@@ -28,6 +28,7 @@ def request(client: ClientCredentials, **overrides: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.rfc("6749", "4.1.1")
 def test_valid_request_is_ready_for_consent(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.1: a valid request yields what the consent page needs."""
     validated = provider.validate_authorization_request(**request(confidential))
@@ -37,6 +38,7 @@ def test_valid_request_is_ready_for_consent(provider: Proauth2, confidential: Cl
     assert (validated.state, validated.code_challenge, validated.code_challenge_method) == (STATE, CHALLENGE, "S256")
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -59,6 +61,7 @@ def test_errors_that_must_not_redirect(
     assert error_page(caught.value).status_code == 400
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -83,6 +86,7 @@ def test_errors_that_redirect_carry_redirect_uri_and_state(
     assert caught.value.redirect_uri == REDIRECT and caught.value.state == STATE
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_client_not_allowed_the_code_grant_is_redirected(provider: Proauth2) -> None:
     """RFC 6749 §4.1.2.1: a client not allowed the code grant -> unauthorized_client, by redirect."""
     service = provider.register_app("Service", [REDIRECT], grant_types=["client_credentials"])
@@ -95,6 +99,7 @@ def test_client_not_allowed_the_code_grant_is_redirected(provider: Proauth2) -> 
     )
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_oversized_state_is_not_echoed(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.2.1: an unacceptable ``state`` is refused by redirect without echoing it."""
     with pytest.raises(Proauth2Error) as caught:
@@ -103,6 +108,7 @@ def test_oversized_state_is_not_echoed(provider: Proauth2, confidential: ClientC
     assert caught.value.redirect_uri == REDIRECT and caught.value.state is None
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_authorization_response_carries_code_state_and_iss(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.2 (code, state) and RFC 9207 §2 (iss equals the issuer identifier)."""
     validated = provider.validate_authorization_request(**request(confidential))
@@ -113,18 +119,21 @@ def test_authorization_response_carries_code_state_and_iss(provider: Proauth2, c
     assert first["code"] != second["code"] and len(first["code"]) >= 43
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_response_without_state_omits_it(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §4.1.2: ``state`` is returned only when the request carried one."""
     response = provider.request_authorization(**request(confidential, state=None, response_type="code"), user_id=USER)
     assert "state" not in response and response["iss"] == "https://auth.example.com"
 
 
+@pytest.mark.rfc("9207", "2")
 def test_no_iss_without_an_issuer(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 9207 §2: ``iss`` is the configured issuer identifier; none configured, none sent."""
     bare = with_settings(provider, issuer=None)
     assert "iss" not in bare.request_authorization(**request(confidential), user_id=USER)
 
 
+@pytest.mark.rfc("6749", "3.1.2.3")
 def test_omitted_redirect_uri_uses_the_only_registered_one(provider: Proauth2) -> None:
     """RFC 6749 §3.1.2.3: with one registered URI the request may omit redirect_uri."""
     credentials = provider.register_app("App", [REDIRECT])
@@ -132,6 +141,7 @@ def test_omitted_redirect_uri_uses_the_only_registered_one(provider: Proauth2) -
     assert validated.redirect_uri == REDIRECT and not validated.redirect_uri_given
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 @pytest.mark.parametrize(
     "user_id",
     [pytest.param(None, id="none"), pytest.param(True, id="bool"), pytest.param(1.5, id="float")],

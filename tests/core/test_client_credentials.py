@@ -11,6 +11,7 @@ from tests.core.helpers import LOOPBACK, REDIRECT
 pytestmark = pytest.mark.backends
 
 
+@pytest.mark.rfc("6749", "4.4.3")
 def test_service_gets_an_access_token_without_refresh_token_or_user(
     provider: Proauth2, machine: ClientCredentials
 ) -> None:
@@ -25,6 +26,7 @@ def test_service_gets_an_access_token_without_refresh_token_or_user(
     assert introspection["active"] and "sub" not in introspection and "username" not in introspection
 
 
+@pytest.mark.rfc("6749", "4.4.2")
 def test_each_request_is_its_own_grant(provider: Proauth2, machine: ClientCredentials) -> None:
     """RFC 6749 §4.4.2: revoking one client credentials token leaves the next one alone."""
     first = provider.request_access_token("client_credentials", machine.client_id, machine.client_secret)
@@ -33,6 +35,7 @@ def test_each_request_is_its_own_grant(provider: Proauth2, machine: ClientCreden
     assert provider.authenticate_token(second["access_token"]).client_id == machine.client_id
 
 
+@pytest.mark.rfc("6749", "4.4.2")
 @pytest.mark.parametrize(
     ("requested", "granted"),
     [
@@ -53,6 +56,7 @@ def test_scope_within_the_clients_allowance(
     )
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     "requested",
     [pytest.param("admin", id="not-allowed-for-client"), pytest.param("payments", id="unknown")],
@@ -65,24 +69,28 @@ def test_scope_outside_the_allowance_is_invalid_scope(
         provider.request_access_token("client_credentials", machine.client_id, machine.client_secret, scope=requested)
 
 
+@pytest.mark.rfc("6749", "4.4")
 def test_public_clients_cannot_register_for_it(provider: Proauth2) -> None:
     """RFC 6749 §4.4: "MUST only be used by confidential clients"."""
     with pytest.raises(InvalidClientMetadata):
         provider.register_app("Native", [LOOPBACK], grant_types=["client_credentials"], auth_method="none")
 
 
+@pytest.mark.rfc("6749", "4.4")
 def test_public_client_is_refused(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 6749 §4.4: a public client asking for client credentials -> unauthorized_client."""
     with pytest.raises(UnauthorizedClient):
         provider.request_access_token("client_credentials", public.client_id, auth_method="none")
 
 
+@pytest.mark.rfc("6749", "5.2")
 def test_client_must_be_registered_for_it(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §5.2: a client not registered for client_credentials -> unauthorized_client."""
     with pytest.raises(UnauthorizedClient):
         provider.request_access_token("client_credentials", confidential.client_id, confidential.client_secret)
 
 
+@pytest.mark.rfc("6749", "4.4.2")
 @pytest.mark.parametrize(
     ("secret", "method"),
     [
@@ -100,6 +108,7 @@ def test_client_must_authenticate(
         provider.request_access_token("client_credentials", machine.client_id, presented, auth_method=method)
 
 
+@pytest.mark.rfc("7591", "2")
 def test_client_credentials_combined_with_code_grant(provider: Proauth2) -> None:
     """RFC 7591 §2: a confidential client may hold both grants; client credentials still issues no refresh token."""
     both = provider.register_app(

@@ -11,6 +11,7 @@ from tests.core.helpers import LOOPBACK, REDIRECT, authorize, exchange, is_activ
 pytestmark = pytest.mark.backends
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 def test_confidential_client_secret_is_shown_once_and_stored_hashed(provider: Proauth2) -> None:
     """RFC 6749 §2.3.1: a confidential client gets a secret; only its digest is stored."""
     credentials = provider.register_app("Web app", [REDIRECT])
@@ -21,6 +22,7 @@ def test_confidential_client_secret_is_shown_once_and_stored_hashed(provider: Pr
     assert client.auth_method == "client_secret_basic" and not client.is_public
 
 
+@pytest.mark.rfc("6749", "2.1")
 def test_public_client_has_no_secret(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 6749 §2.1: a public client cannot keep a secret and authenticates with ``none``."""
     client = provider.get_client(public.client_id)
@@ -28,6 +30,7 @@ def test_public_client_has_no_secret(provider: Proauth2, public: ClientCredentia
     assert client is not None and client.is_public and client.secret_hash is None
 
 
+@pytest.mark.rfc("6749", "2.3")
 @pytest.mark.parametrize(
     ("registered", "presented", "right_secret"),
     [
@@ -47,6 +50,7 @@ def test_client_authenticates_with_its_registered_method(
     assert client.client_id == credentials.client_id and client.auth_method == registered
 
 
+@pytest.mark.rfc("6749", "2.3")
 @pytest.mark.parametrize(
     ("registered", "presented", "secret"),
     [
@@ -72,6 +76,7 @@ def test_client_authentication_failures_are_invalid_client(
     assert caught.value.error == "invalid_client" and caught.value.status_code == 401
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     "client_id",
     [
@@ -87,6 +92,7 @@ def test_unknown_client_is_invalid_client(provider: Proauth2, confidential: Clie
         provider.authenticate_client(client_id, confidential.client_secret)
 
 
+@pytest.mark.rfc("9700", "4.1.3")
 @pytest.mark.parametrize(
     ("requested", "matches"),
     [
@@ -137,6 +143,7 @@ def test_redirect_uri_exact_match_with_loopback_port_exception(
         assert caught.value.redirect_uri is None and caught.value.status_code == 400
 
 
+@pytest.mark.rfc("6749", "3.1.2")
 @pytest.mark.parametrize(
     "uri",
     [
@@ -164,6 +171,7 @@ def test_registration_refuses_bad_redirect_uris(provider: Proauth2, uri: str) ->
     assert provider.list_clients() == []
 
 
+@pytest.mark.rfc("8252", "7.1")
 @pytest.mark.parametrize(
     "uri",
     [
@@ -181,6 +189,7 @@ def test_registration_accepts_good_redirect_uris(provider: Proauth2, uri: str) -
     assert client is not None and client.redirect_uris == (uri,)
 
 
+@pytest.mark.rfc("7591", "3.2.2")
 @pytest.mark.parametrize(
     "options",
     [
@@ -205,12 +214,14 @@ def test_registration_refuses_bad_metadata(provider: Proauth2, options: dict[str
     assert provider.list_clients() == []
 
 
+@pytest.mark.rfc("6749", "3.1.2.2")
 def test_code_grant_needs_a_redirect_uri(provider: Proauth2) -> None:
     """RFC 6749 §3.1.2.2: clients using the code grant register their redirect URIs."""
     with pytest.raises(InvalidRedirectUri):
         provider.register_app("App", [])
 
 
+@pytest.mark.rfc("6749", "3.1.2.3")
 def test_several_redirect_uris_require_one_per_request(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §3.1.2.3: with several registered URIs the request must name one; each one works."""
     with pytest.raises(Proauth2Error) as caught:
@@ -222,11 +233,13 @@ def test_several_redirect_uris_require_one_per_request(provider: Proauth2, confi
         assert provider.check_client_redirect(confidential.client_id, uri)[1] == uri
 
 
+@pytest.mark.rfc("6749", "3.1.2.3")
 def test_single_redirect_uri_may_be_omitted(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 6749 §3.1.2.3: with one registered URI the request may omit it."""
     assert provider.check_client_redirect(public.client_id, None)[1] == LOOPBACK
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     ("grant_types", "grant_type"),
     [
@@ -249,6 +262,7 @@ def test_per_client_grant_types(provider: Proauth2, grant_types: list[str], gran
         )
 
 
+@pytest.mark.rfc("6749", "5.1")
 def test_client_without_refresh_grant_gets_no_refresh_token(provider: Proauth2) -> None:
     """RFC 6749 §5.1: refresh_token is issued only to clients allowed the refresh grant."""
     credentials = provider.register_app("App", [REDIRECT], grant_types=["authorization_code"])

@@ -36,6 +36,7 @@ def race(attempt: Callable[[], dict[str, Any]], store: PeeweeDataStore) -> tuple
     return [r for r in results if isinstance(r, dict)], [r for r in results if isinstance(r, str)]
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_32_threads_exchanging_one_code_get_exactly_one_token(
     provider: Proauth2, store: PeeweeDataStore, confidential: ClientCredentials
 ) -> None:
@@ -48,6 +49,7 @@ def test_32_threads_exchanging_one_code_get_exactly_one_token(
     assert len(store.fetch_all("refresh_tokens", client_id=confidential.client_id)) == 1
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_32_threads_rotating_one_refresh_token_get_exactly_one_rotation(
     provider: Proauth2, store: PeeweeDataStore, confidential: ClientCredentials
 ) -> None:

@@ -13,6 +13,7 @@ from tests.core.helpers import authorize, exchange, is_active, obtain_tokens, re
 pytestmark = pytest.mark.backends
 
 
+@pytest.mark.rfc("6749", "5.1")
 @pytest.mark.parametrize(
     ("lifetime", "age", "valid"),
     [
@@ -41,6 +42,7 @@ def test_access_token_lifetime(
             server.authenticate_token(response["access_token"])
 
 
+@pytest.mark.rfc("6749", "6")
 def test_rotation_renews_the_refresh_token_lifetime(
     provider: Proauth2, confidential: ClientCredentials, clock: FakeClock
 ) -> None:
@@ -91,6 +93,7 @@ def test_purge_expired_deletes_in_bounded_batches(
     assert provider.purge_expired(batch_size=3) == 0
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_purge_keeps_rotated_refresh_tokens_until_they_expire(
     provider: Proauth2, confidential: ClientCredentials
 ) -> None:

@@ -55,6 +55,7 @@ def test_the_original_five_operations(provider: Proauth2) -> None:
     assert (raised.value.error, raised.value.status_code) == ("invalid_token", 401)
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_authenticate_token_refuses_missing_scope_with_403(provider: Proauth2) -> None:
     """RFC 6750 §3.1: insufficient_scope is a 403 naming the required scope."""
     client_id, client_secret = provider.register_app("Scoped", [REDIRECT_URI])
@@ -76,6 +77,7 @@ def test_authenticate_token_refuses_missing_scope_with_403(provider: Proauth2) -
     assert raised.value.scope == "admin profile"
 
 
+@pytest.mark.rfc("6749", "5.1")
 def test_access_token_expires_after_its_lifetime(provider: Proauth2, clock: FakeClock) -> None:
     """RFC 6749 §5.1 expires_in: the token stops working when it says it will."""
     client_id, client_secret = provider.register_app("Service", [], grant_types=["client_credentials"])
@@ -87,6 +89,7 @@ def test_access_token_expires_after_its_lifetime(provider: Proauth2, clock: Fake
         provider.authenticate_token(token["access_token"])
 
 
+@pytest.mark.rfc("6750", "3.1")
 @pytest.mark.parametrize(
     "token",
     [

@@ -30,6 +30,7 @@ def authorize_with(
     )["code"]
 
 
+@pytest.mark.rfc("9700", "2.1.1")
 @pytest.mark.parametrize(
     "require_pkce", [pytest.param(True, id="pkce-required"), pytest.param(False, id="pkce-optional")]
 )
@@ -41,6 +42,7 @@ def test_public_client_needs_s256_pkce(provider: Proauth2, public: ClientCredent
     assert caught.value.error == "invalid_request" and caught.value.redirect_uri == LOOPBACK
 
 
+@pytest.mark.rfc("7636", "4.2")
 def test_public_client_cannot_use_plain_even_when_allowed(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 7636 §4.2, RFC 9700 §2.1.1: plain is never for a public client, whatever the server allows."""
     server = with_settings(provider, allow_plain_pkce=True)
@@ -67,6 +69,7 @@ def test_pkce_for_confidential_clients_is_configurable(
         assert "access_token" in exchange(server, confidential, authorized)
 
 
+@pytest.mark.rfc("7636", "4.3")
 @pytest.mark.parametrize(
     "method",
     [pytest.param("plain", id="plain-named"), pytest.param(None, id="plain-by-default-method")],
@@ -78,6 +81,7 @@ def test_plain_is_refused_by_default(provider: Proauth2, confidential: ClientCre
     assert caught.value.error == "invalid_request"
 
 
+@pytest.mark.rfc("7636", "4.6")
 def test_plain_works_for_confidential_clients_when_allowed(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 7636 §4.6: with Settings.allow_plain_pkce a confidential client may use plain."""
     server = with_settings(provider, allow_plain_pkce=True)
@@ -89,6 +93,7 @@ def test_plain_works_for_confidential_clients_when_allowed(provider: Proauth2, c
     assert "access_token" in exchange(server, confidential, authorized)
 
 
+@pytest.mark.rfc("7636", "4.2")
 @pytest.mark.parametrize(
     ("challenge", "method"),
     [
@@ -110,6 +115,7 @@ def test_malformed_challenge_is_invalid_request(
     assert caught.value.error == "invalid_request" and caught.value.redirect_uri == REDIRECT
 
 
+@pytest.mark.rfc("7636", "4.6")
 @pytest.mark.parametrize(
     "verifier",
     [
@@ -129,6 +135,7 @@ def test_wrong_verifier_is_invalid_grant(provider: Proauth2, public: ClientCrede
     assert "access_token" in exchange(provider, public, authorized)
 
 
+@pytest.mark.rfc("9700", "4.8.2")
 def test_verifier_for_a_code_issued_without_challenge_is_refused(
     provider: Proauth2, confidential: ClientCredentials
 ) -> None:
@@ -139,6 +146,7 @@ def test_verifier_for_a_code_issued_without_challenge_is_refused(
         exchange(server, confidential, authorized, code_verifier=new_verifier())
 
 
+@pytest.mark.rfc("7636", "4.5")
 def test_code_is_bound_to_its_challenge(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 7636 §4.5-4.6: each code answers only to the verifier of its own request."""
     first = authorize(provider, public, redirect_uri=LOOPBACK)

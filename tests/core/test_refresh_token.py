@@ -20,6 +20,7 @@ def tokens(provider: Proauth2, confidential: ClientCredentials) -> dict[str, Any
     return obtain_tokens(provider, confidential, scope="profile email")
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_refresh_rotates_the_refresh_token(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any]
 ) -> None:
@@ -34,6 +35,7 @@ def test_refresh_rotates_the_refresh_token(
     assert provider.authenticate_token(second["access_token"]).grant_id == grant_id
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_reuse_of_a_rotated_refresh_token_revokes_the_grant(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any]
 ) -> None:
@@ -49,6 +51,7 @@ def test_reuse_of_a_rotated_refresh_token_revokes_the_grant(
     assert is_active(provider, unrelated["access_token"]) and is_active(provider, unrelated["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "6")
 @pytest.mark.parametrize(
     ("requested", "granted"),
     [
@@ -73,6 +76,7 @@ def test_refresh_may_narrow_the_scope(
     assert restored["scope"] == "email profile"
 
 
+@pytest.mark.rfc("6749", "6")
 @pytest.mark.parametrize(
     "requested",
     [
@@ -91,6 +95,7 @@ def test_refresh_cannot_widen_the_scope(
     assert "access_token" in refresh(provider, confidential, tokens["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "6")
 def test_refresh_token_is_bound_to_its_client(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any]
 ) -> None:
@@ -101,6 +106,7 @@ def test_refresh_token_is_bound_to_its_client(
     assert "access_token" in refresh(provider, confidential, tokens["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "6")
 @pytest.mark.parametrize(
     ("lifetime", "age", "valid"),
     [
@@ -129,6 +135,7 @@ def test_refresh_token_expires(
             refresh(server, confidential, issued["refresh_token"])
 
 
+@pytest.mark.rfc("7009", "2.1")
 def test_revoked_refresh_token_is_refused(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any]
 ) -> None:
@@ -138,6 +145,7 @@ def test_revoked_refresh_token_is_refused(
         refresh(provider, confidential, tokens["refresh_token"])
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     ("token", "error"),
     [
@@ -157,6 +165,7 @@ def test_bad_refresh_token(
         )
 
 
+@pytest.mark.rfc("6749", "6")
 def test_access_token_is_not_a_refresh_token(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any]
 ) -> None:
@@ -165,6 +174,7 @@ def test_access_token_is_not_a_refresh_token(
         refresh(provider, confidential, tokens["access_token"])
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_public_client_refreshes_with_rotation(provider: Proauth2, public: ClientCredentials) -> None:
     """RFC 9700 §4.14.2: public clients get rotated refresh tokens, authenticating with ``none``."""
     issued = obtain_tokens(provider, public, redirect_uri=LOOPBACK)

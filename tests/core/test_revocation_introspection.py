@@ -21,6 +21,7 @@ def tokens(provider: Proauth2, confidential: ClientCredentials) -> dict[str, Any
     return obtain_tokens(provider, confidential, scope="profile email")
 
 
+@pytest.mark.rfc("7009", "2.1")
 @pytest.mark.parametrize(
     "hint",
     [
@@ -40,6 +41,7 @@ def test_revoking_an_access_token(
     assert "access_token" in refresh(provider, confidential, tokens["refresh_token"])
 
 
+@pytest.mark.rfc("7009", "2.1")
 @pytest.mark.parametrize("hint", [pytest.param(None, id="no-hint"), pytest.param("access_token", id="wrong-hint")])
 def test_revoking_a_refresh_token_revokes_its_access_tokens(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any], hint: str | None
@@ -53,6 +55,7 @@ def test_revoking_a_refresh_token_revokes_its_access_tokens(
     assert is_active(provider, other["access_token"]) and is_active(provider, other["refresh_token"])
 
 
+@pytest.mark.rfc("7009", "2.1")
 @pytest.mark.parametrize("kind", [pytest.param("access_token"), pytest.param("refresh_token")])
 def test_client_can_revoke_only_its_own_tokens(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any], kind: str
@@ -64,6 +67,7 @@ def test_client_can_revoke_only_its_own_tokens(
     assert is_active(provider, tokens["access_token"]) and is_active(provider, tokens["refresh_token"])
 
 
+@pytest.mark.rfc("7009", "2.2")
 @pytest.mark.parametrize(
     "token",
     [
@@ -81,6 +85,7 @@ def test_revoking_an_unknown_token_is_not_an_error(
     assert is_active(provider, tokens["access_token"])
 
 
+@pytest.mark.rfc("7009", "2.2")
 def test_revoking_twice_is_not_an_error(provider: Proauth2, tokens: dict[str, Any]) -> None:
     """RFC 7009 §2.2: revoking an already revoked token is a success too."""
     provider.revoke_token(tokens["refresh_token"])
@@ -99,6 +104,7 @@ def test_revoke_by_user_and_by_client(provider: Proauth2, confidential: ClientCr
     assert not is_active(provider, bob["refresh_token"])
 
 
+@pytest.mark.rfc("7662", "2.2")
 def test_introspecting_an_active_access_token(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any], clock: FakeClock
 ) -> None:
@@ -116,6 +122,7 @@ def test_introspecting_an_active_access_token(
     }
 
 
+@pytest.mark.rfc("7662", "2.2")
 def test_introspecting_an_active_refresh_token(
     provider: Proauth2, confidential: ClientCredentials, tokens: dict[str, Any], clock: FakeClock
 ) -> None:
@@ -162,6 +169,7 @@ def _deleted_client(provider: Proauth2, client: ClientCredentials, clock: FakeCl
     return tokens["access_token"]
 
 
+@pytest.mark.rfc("7662", "2.2")
 @pytest.mark.parametrize(
     "make_inactive",
     [

@@ -10,6 +10,7 @@ from proauth2_wsgi.scopes import format_scope, missing_scopes, parse_scope
 from tests.core.helpers import REDIRECT, obtain_tokens, with_settings
 
 
+@pytest.mark.rfc("6749", "3.3")
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -27,6 +28,7 @@ def test_parse_scope(value: str | list[str] | None, expected: set[str]) -> None:
     assert parse_scope(value) == expected
 
 
+@pytest.mark.rfc("6749", "3.3")
 @pytest.mark.parametrize(
     "value",
     [
@@ -45,12 +47,14 @@ def test_malformed_scope_is_invalid_scope(value: object) -> None:
         parse_scope(value)  # type: ignore[arg-type]
 
 
+@pytest.mark.rfc("6749", "3.3")
 def test_format_and_missing_scopes() -> None:
     """RFC 6749 §3.3: the wire form is space-separated (sorted here, so it is stable)."""
     assert format_scope({"profile", "email", "admin"}) == "admin email profile"
     assert missing_scopes({"profile"}, {"profile", "email"}) == {"email"}
 
 
+@pytest.mark.rfc("6749", "3.3")
 @pytest.mark.parametrize(
     ("allowed", "default", "requested", "granted"),
     [
@@ -70,6 +74,7 @@ def test_granted_scope(
     assert client is not None and provider.resolve_scope(client, requested) == granted
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     "requested",
     [
@@ -88,6 +93,7 @@ def test_scope_outside_the_allowance_is_invalid_scope(provider: Proauth2, reques
         provider.resolve_scope(client, requested)
 
 
+@pytest.mark.rfc("6749", "3.3")
 def test_scope_removed_from_the_server_is_no_longer_granted(
     provider: Proauth2, confidential: ClientCredentials
 ) -> None:
@@ -99,6 +105,7 @@ def test_scope_removed_from_the_server_is_no_longer_granted(
         smaller.resolve_scope(client, "admin")
 
 
+@pytest.mark.rfc("6749", "5.1")
 def test_granted_scope_is_returned(provider: Proauth2, confidential: ClientCredentials) -> None:
     """RFC 6749 §5.1: the token response states the granted scope, and the token carries it."""
     response = obtain_tokens(provider, confidential)
@@ -106,6 +113,7 @@ def test_granted_scope_is_returned(provider: Proauth2, confidential: ClientCrede
     assert provider.authenticate_token(response["access_token"]).scopes == {"profile"}
 
 
+@pytest.mark.rfc("6750", "3.1")
 @pytest.mark.parametrize(
     ("required", "allowed"),
     [
@@ -129,6 +137,7 @@ def test_token_scope_check(
         assert caught.value.scope == format_scope(parse_scope(required))
 
 
+@pytest.mark.rfc("6749", "3.3")
 def test_empty_scope_is_left_out_of_responses_rfc6749_3_3(provider: Proauth2) -> None:
     """RFC 6749 §3.3: scope = scope-token *( SP scope-token ), so ``"scope": ""`` is not a scope.
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 
 import pytest
 
-from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error
+from proauth2_wsgi import ClientCredentials, Proauth2, Proauth2Error, tokens
 from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
-from proauth2_wsgi.tokens import SECRET_BYTES, generate_secret
+from proauth2_wsgi.tokens import SECRET_BYTES, generate_secret, hash_secret
 from tests.core.helpers import authorize, exchange
 
 pytestmark = pytest.mark.backends
@@ -66,10 +67,35 @@ def test_reprs_never_show_secrets(provider: Proauth2) -> None:
     assert client is not None and client.secret_hash not in repr(client)
 
 
-def test_client_secret_is_checked_in_constant_time_against_its_digest(provider: Proauth2) -> None:
+@pytest.mark.rfc("6819", "5.1.4.1.3")
+def test_client_secret_is_checked_in_constant_time_against_its_digest(
+    provider: Proauth2, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The presented secret is hashed and compared with ``hmac.compare_digest``, never with ``==``.
+
+    The comparison is spied on (not replaced): a check done with ``==`` would
+    make no call, and one against the plain secret would see other arguments.
+    """
     client_id, client_secret = provider.register_app("Auth", [REDIRECT_URI])
+    stored = provider.get_client(client_id).secret_hash  # type: ignore[union-attr]
+    calls: list[tuple[object, object]] = []
+    real = hmac.compare_digest
+
+    def spy(a: object, b: object) -> bool:
+        calls.append((a, b))
+        return real(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokens.hmac, "compare_digest", spy)
     assert provider.authenticate_client(client_id, client_secret).client_id == client_id
-    for wrong in (client_secret[:-1], client_secret + "x", secrets.token_urlsafe(32), "", None, "x" * 100_000):
+    assert calls == [(hash_secret(client_secret), stored)]
+    for wrong in (client_secret[:-1], client_secret + "x", secrets.token_urlsafe(32), ""):
+        calls.clear()
         with pytest.raises(Proauth2Error) as raised:
             provider.authenticate_client(client_id, wrong)
         assert (raised.value.error, raised.value.status_code) == ("invalid_client", 401)
+        assert calls == [(hash_secret(wrong), stored)]
+    for refused in (None, "x" * 100_000):  # nothing to compare, or too long to hash
+        calls.clear()
+        with pytest.raises(Proauth2Error):
+            provider.authenticate_client(client_id, refused)
+        assert calls == []

@@ -20,6 +20,7 @@ def test_secure_defaults() -> None:
     assert Settings(allow_plain_pkce=True).pkce_methods == ("S256", "plain")
 
 
+@pytest.mark.rfc("6749", "3.3")
 @pytest.mark.parametrize(
     ("scopes", "expected"),
     [
@@ -33,6 +34,7 @@ def test_scope_registry_forms(scopes: Any, expected: dict[str, str]) -> None:
     assert Settings(scopes=scopes).scopes == expected
 
 
+@pytest.mark.rfc("8414", "2")
 def test_issuer_trailing_slash_is_dropped() -> None:
     """RFC 8414 §2 / RFC 9207 §2: one canonical issuer identifier, compared by simple string comparison."""
     assert Settings(issuer="https://auth.example.com/").issuer == "https://auth.example.com"

@@ -106,6 +106,7 @@ def _run_allow_flow(page: Page, demo: DemoServer) -> dict[str, str]:
     return back
 
 
+@pytest.mark.rfc("6750", "2.1")
 def test_sign_in_allow_and_call_the_api(page: Page, demo: DemoServer) -> None:
     """The whole round trip: login, consent, code + PKCE exchange, ``GET /api/me`` (RFC 6750 §2.1)."""
     back = _run_allow_flow(page, demo)
@@ -123,6 +124,7 @@ def test_sign_in_allow_on_every_backend(page: Page, demo_on_backend: DemoServer)
     _run_allow_flow(page, demo_on_backend)
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_deny_sends_access_denied(page: Page, demo: DemoServer) -> None:
     """RFC 6749 §4.1.2.1: the user said no; the client gets ``error=access_denied`` and ``iss``."""
     navigations = _navigations(page)
@@ -140,6 +142,7 @@ def test_deny_sends_access_denied(page: Page, demo: DemoServer) -> None:
     assert page.locator("#me").count() == 0
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_wrong_redirect_uri_shows_the_error_page(page: Page, demo: DemoServer) -> None:
     """RFC 6749 §4.1.2.1: a redirect URI not registered for the client is never redirected to."""
     off_site: list[str] = []
@@ -188,6 +191,7 @@ def test_wrong_password_is_refused(page: Page, demo: DemoServer) -> None:
     assert page.get_by_role("button", name="Allow").count() == 0
 
 
+@pytest.mark.rfc("6749", "10.13")
 def test_login_and_consent_cannot_be_framed(page: Page, demo: DemoServer) -> None:
     """Clickjacking (RFC 6749 §10.13, RFC 9700 §4.16): another site framing the demo's pages sees no form.
 

@@ -41,6 +41,7 @@ def _start(http: requests.Session, demo: DemoServer) -> str:
     return response.headers["Location"]
 
 
+@pytest.mark.rfc("6749", "10.12")
 def test_consent_without_csrf_token_is_refused(http: requests.Session, demo: DemoServer) -> None:
     """A consent POST must carry the session's CSRF token (RFC 6749 §10.12; RFC 9700 §4.7)."""
     assert sign_in(http, demo).status_code == 303
@@ -73,6 +74,7 @@ def test_consent_token_of_another_session_is_refused(demo: DemoServer) -> None:
         assert "Location" not in refused.headers
 
 
+@pytest.mark.rfc("6749", "10.12")
 def test_login_without_csrf_token_is_refused(http: requests.Session, demo: DemoServer) -> None:
     """Login CSRF (RFC 6749 §10.12): a login form posted without the token signs nobody in."""
     http.get(demo.url("/login"), timeout=10)
@@ -130,6 +132,7 @@ def _exchange_with_demo_client(http: requests.Session, demo: DemoServer) -> requ
     )
 
 
+@pytest.mark.rfc("6749", "5.1")
 @pytest.mark.parametrize(
     ("env", "expires_in"),
     [
@@ -171,6 +174,7 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
         assert "Traceback" not in output
 
 
+@pytest.mark.rfc("9700", "4.16")
 @pytest.mark.parametrize("path", ["/login", "/authorize", "/", "/client/"])
 def test_pages_refuse_framing_and_caching(http: requests.Session, demo: DemoServer, path: str) -> None:
     """Login and consent cannot be framed (clickjacking, RFC 9700 §4.16; RFC 6749 §10.13) nor cached."""
@@ -186,6 +190,7 @@ def test_pages_refuse_framing_and_caching(http: requests.Session, demo: DemoServ
     assert page.headers["Referrer-Policy"] == "no-referrer"
 
 
+@pytest.mark.rfc("6749", "10.12")
 def test_a_callback_from_another_browser_is_refused(demo: DemoServer) -> None:
     """RFC 6749 §10.12, RFC 9700 §4.7: the client's ``state`` is bound to the browser that started the flow.
 

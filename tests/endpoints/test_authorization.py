@@ -35,6 +35,7 @@ def _request(client_id: str, **params: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_success_redirect_carries_code_state_iss_rfc6749_4_1_2_rfc9207(
     server: Server, confidential: ClientCredentials
 ) -> None:
@@ -47,6 +48,7 @@ def test_success_redirect_carries_code_state_iss_rfc6749_4_1_2_rfc9207(
     assert params["iss"] == ISSUER
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_denial_redirect_is_access_denied_rfc6749_4_1_2_1(server: Server, confidential: ClientCredentials) -> None:
     server.view.approve = False
     params = redirect_params(server.authorize(**_request(confidential.client_id)))
@@ -58,6 +60,7 @@ def test_denial_redirect_is_access_denied_rfc6749_4_1_2_1(server: Server, confid
     }
 
 
+@pytest.mark.rfc("6749", "3.1.2")
 def test_redirect_keeps_the_registered_query_and_drops_no_fragment_rfc6749_3_1_2(provider: Proauth2) -> None:
     client_id, _ = provider.register_app("Query app", ["https://client.example.com/cb?tenant=a%20b"])
     request = parse_authorization_request(provider, _request(client_id))
@@ -69,6 +72,7 @@ def test_redirect_keeps_the_registered_query_and_drops_no_fragment_rfc6749_3_1_2
     assert set(query) == {"tenant", "code", "state", "iss"}
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     ("change", "error"),
     [
@@ -98,6 +102,7 @@ def test_errors_go_back_by_redirect_rfc6749_4_1_2_1(
         assert location["state"] == "xyz 1/2"
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     ("change", "error"),
     [
@@ -120,6 +125,7 @@ def test_errors_that_must_not_redirect_are_shown_rfc6749_4_1_2_1(
     assert f"<code>{error}</code>" in response.text
 
 
+@pytest.mark.rfc("8252", "7.3")
 @pytest.mark.parametrize("port", ["99999", "65536"])
 def test_loopback_redirect_with_impossible_port_is_shown_rfc8252_7_3(
     server: Server, public: ClientCredentials, port: str
@@ -131,6 +137,7 @@ def test_loopback_redirect_with_impossible_port_is_shown_rfc8252_7_3(
     assert "<code>invalid_request</code>" in response.text
 
 
+@pytest.mark.rfc("6749", "3.1")
 @pytest.mark.parametrize(
     ("name", "redirected"),
     [
@@ -155,6 +162,7 @@ def test_repeated_parameter_is_invalid_request_rfc6749_3_1(
         assert location.get("state") == (None if name == "state" else ["xyz 1/2"])
 
 
+@pytest.mark.rfc("6749", "3.1")
 def test_empty_parameters_count_as_omitted_rfc6749_3_1(provider: Proauth2, confidential: ClientCredentials) -> None:
     args = MultiDict(_request(confidential.client_id, scope=""))
     args.add("state", "")
@@ -173,6 +181,7 @@ def test_parse_qs_shaped_and_plain_mappings(provider: Proauth2, confidential: Cl
         parse_authorization_request(provider, lists)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_code_from_the_helper_is_bound_to_the_request_rfc6749_4_1_3(
     server: Server, confidential: ClientCredentials
 ) -> None:

@@ -11,10 +11,13 @@ import base64
 import json
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
 
+from proauth2_wsgi import Proauth2
+from proauth2_wsgi.errors import InvalidRequest
 from proauth2_wsgi.models import ClientCredentials
 from tests.endpoints.conftest import INITIAL_ACCESS_TOKEN
 from tests.endpoints.helpers import REDIRECT_URI, Server, assert_oauth_error
@@ -85,6 +88,7 @@ def _send(server: Server, path: str, case: Case, valid_body: bytes, service: Cli
     return requests.request(case.method, server.url + path, data=body, headers=headers, timeout=10)
 
 
+@pytest.mark.rfc("6749", "3.1")
 @pytest.mark.parametrize("endpoint", list(FORM_ENDPOINTS))
 @pytest.mark.parametrize("case", FORM_CASES)
 def test_hostile_form_requests_rfc6749_3_1_and_5_2(
@@ -101,6 +105,7 @@ def test_hostile_form_requests_rfc6749_3_1_and_5_2(
         assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     ("endpoint", "body", "error"),
     [
@@ -127,6 +132,7 @@ def test_hostile_parameters_rfc6749_5_2(
     assert_oauth_error(response, 400, error)
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_authorization_code_without_code_is_invalid_request_rfc6749_4_1_3(
     server: Server, confidential: ClientCredentials
 ) -> None:
@@ -138,6 +144,7 @@ def test_authorization_code_without_code_is_invalid_request_rfc6749_4_1_3(
     assert_oauth_error(response, 400, "invalid_request")
 
 
+@pytest.mark.rfc("7591", "3")
 @pytest.mark.parametrize(
     ("method", "content_type", "body", "status"),
     [
@@ -161,6 +168,7 @@ def test_hostile_registration_requests_rfc7591_3(
     assert_oauth_error(response, status, "invalid_request")
 
 
+@pytest.mark.rfc("7591", "3")
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -181,6 +189,7 @@ def test_hostile_initial_access_tokens_rfc7591_3(protected_server: Server, autho
     assert_oauth_error(response, 401, "invalid_token")
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 @pytest.mark.parametrize("endpoint", list(FORM_ENDPOINTS))
 @pytest.mark.parametrize(
     "authorization",
@@ -200,6 +209,7 @@ def test_non_ascii_basic_header_is_invalid_client_rfc6749_2_3_1(
     assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
 
 
+@pytest.mark.rfc("7591", "3")
 def test_non_ascii_basic_header_on_protected_registration_rfc7591_3(protected_server: Server) -> None:
     """RFC 7591 §3: a garbage Authorization header is a missing initial access token (401), not a 500."""
     response = requests.post(
@@ -226,6 +236,7 @@ def _raw_exchange(server: Server, request: bytes) -> tuple[int, dict[str, str], 
     return int(status_line.split()[1]), headers, body
 
 
+@pytest.mark.rfc("6749", "3.2")
 @pytest.mark.parametrize("endpoint", [*FORM_ENDPOINTS, "registration"])
 @pytest.mark.parametrize(
     ("framing", "payload"),
@@ -254,3 +265,67 @@ def test_truncated_or_broken_body_is_invalid_request_rfc6749_3_2(
     assert status == 400, body
     assert headers["Content-Type"] == "application/json" and headers["Cache-Control"] == "no-store"
     assert json.loads(body)["error"] == "invalid_request"
+
+
+LONG_URI = "https://client.example.com/" + "p" * 1970
+
+
+@pytest.mark.rfc("7591", "3.2.2")
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        pytest.param(
+            {"redirect_uris": [f"https://c.example.com/{i}" for i in range(21)]}, "invalid_redirect_uri", id="21-uris"
+        ),
+        pytest.param({"redirect_uris": [f"{LONG_URI}{i}" for i in range(9)]}, "invalid_redirect_uri", id="9-long-uris"),
+        pytest.param({"redirect_uris": [LONG_URI * 2]}, "invalid_redirect_uri", id="4k-uri"),
+        pytest.param({"client_name": "x" * 256}, "invalid_client_metadata", id="long-name"),
+        pytest.param({"client_uri": "javascript:alert(1)"}, "invalid_client_metadata", id="script-client-uri"),
+        pytest.param({"logo_uri": "http://evil.example.com/logo.png"}, "invalid_client_metadata", id="http-logo"),
+        pytest.param({"tos_uri": 42}, "invalid_client_metadata", id="number-tos"),
+        pytest.param({"contacts": ["a@example.com"] * 11}, "invalid_client_metadata", id="11-contacts"),
+        pytest.param({"contacts": "a@example.com"}, "invalid_client_metadata", id="contacts-not-array"),
+        pytest.param({"software_id": "\udcff"}, "invalid_client_metadata", id="surrogate"),
+        pytest.param({"software_version": "1\x00"}, "invalid_client_metadata", id="nul"),
+    ],
+)
+def test_metadata_past_what_storage_holds_is_refused_not_a_500(
+    server: Server, provider: Proauth2, metadata: dict[str, Any], error: str
+) -> None:
+    """Every value that could not be stored is a clear RFC 7591 error, and nothing is registered."""
+    body = {"redirect_uris": ["https://client.example.com/cb"], **metadata}
+    response = requests.post(server.register_url, json=body, timeout=10)
+    assert_oauth_error(response, 400, error)
+    assert provider.list_clients() == []
+
+
+def test_descriptive_metadata_is_kept_and_shown_back(server: Server, provider: Proauth2) -> None:
+    """RFC 7591 §2 human-facing metadata survives registration (the clients.metadata JSON column)."""
+    body = {
+        "redirect_uris": ["https://client.example.com/cb"],
+        "client_uri": "https://client.example.com/",
+        "logo_uri": "https://client.example.com/logo.png",
+        "contacts": ["ops@client.example.com"],
+        "software_id": "4NRB1-0XZABZI9E6-5SM3R",
+        "software_version": "2.1",
+        "unknown_field": "ignored",
+    }
+    registered = requests.post(server.register_url, json=body, timeout=10).json()
+    for name in ("client_uri", "logo_uri", "contacts", "software_id", "software_version"):
+        assert registered[name] == body[name], name
+    assert "unknown_field" not in registered
+    client = provider.get_client(registered["client_id"])
+    assert client is not None and client.metadata["contacts"] == ["ops@client.example.com"]
+
+
+@pytest.mark.parametrize("user_id", ["x" * 256, "", "a\x00b", "\udcff", "line\nbreak"])
+def test_a_user_id_storage_could_not_hold_is_refused(provider: Proauth2, user_id: str) -> None:
+    client = provider.register_app("App", ["https://client.example.com/cb"], auth_method="none")
+    request = provider.validate_authorization_request(
+        client.client_id,
+        "code",
+        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method="S256",
+    )
+    with pytest.raises(InvalidRequest, match="user_id"):
+        provider.issue_code(request, user_id)

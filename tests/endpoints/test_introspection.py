@@ -14,6 +14,7 @@ def tokens(server: Server, confidential: ClientCredentials) -> dict[str, str]:
     return server.tokens(confidential.client_id, confidential.client_secret, scope="profile email")
 
 
+@pytest.mark.rfc("7662", "2.2")
 def test_active_access_token_rfc7662_2_2(server: Server, service: ClientCredentials, tokens: dict[str, str]) -> None:
     response = server.post(
         server.introspect_url, {"token": tokens["access_token"]}, auth=(service.client_id, service.client_secret)
@@ -29,6 +30,7 @@ def test_active_access_token_rfc7662_2_2(server: Server, service: ClientCredenti
     assert body["exp"] > body["iat"]
 
 
+@pytest.mark.rfc("7662", "2.1")
 def test_active_refresh_token_with_hint_rfc7662_2_1(
     server: Server, service: ClientCredentials, tokens: dict[str, str]
 ) -> None:
@@ -38,6 +40,7 @@ def test_active_refresh_token_with_hint_rfc7662_2_1(
     assert "token_type" not in body
 
 
+@pytest.mark.rfc("7662", "2.2")
 @pytest.mark.parametrize(
     "token",
     [
@@ -52,6 +55,7 @@ def test_anything_not_active_is_just_active_false_rfc7662_2_2(
     assert server.introspect(token, (service.client_id, service.client_secret)) == {"active": False}
 
 
+@pytest.mark.rfc("7662", "2.2")
 def test_expired_token_is_inactive_rfc7662_2_2(
     server: Server, service: ClientCredentials, tokens: dict[str, str], clock: FakeClock
 ) -> None:
@@ -59,6 +63,7 @@ def test_expired_token_is_inactive_rfc7662_2_2(
     assert server.introspect(tokens["access_token"], (service.client_id, service.client_secret)) == {"active": False}
 
 
+@pytest.mark.rfc("7662", "2.1")
 def test_public_client_may_not_introspect_rfc7662_2_1(
     server: Server, public: ClientCredentials, tokens: dict[str, str]
 ) -> None:
@@ -67,6 +72,7 @@ def test_public_client_may_not_introspect_rfc7662_2_1(
     assert "active" not in response.json()
 
 
+@pytest.mark.rfc("7662", "2.1")
 @pytest.mark.parametrize(
     "auth",
     [
@@ -83,6 +89,7 @@ def test_caller_must_authenticate_rfc7662_2_1(
     assert response.headers["WWW-Authenticate"] == 'Basic realm="https://auth.example.com"'
 
 
+@pytest.mark.rfc("7662", "2.1")
 def test_missing_token_is_invalid_request_rfc7662_2_1(server: Server, service: ClientCredentials) -> None:
     response = server.post(
         server.introspect_url, {"token_type_hint": "access_token"}, auth=(service.client_id, service.client_secret)

@@ -16,6 +16,7 @@ from tests.endpoints.helpers import Server, assert_oauth_error
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
 
 
+@pytest.mark.rfc("8414", "2")
 def test_metadata_document_rfc8414_2_and_rfc9207(server: Server) -> None:
     response = requests.get(server.url + WELL_KNOWN, timeout=10)
     assert response.status_code == 200
@@ -48,6 +49,7 @@ def test_registration_is_off_by_default_rfc7591(default_server: Server) -> None:
     assert_oauth_error(response, 404, "not_found")
 
 
+@pytest.mark.rfc("8414", "3")
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_metadata_is_get_only_rfc8414_3(server: Server, method: str) -> None:
     response = requests.request(method, server.url + WELL_KNOWN, timeout=10)
@@ -59,6 +61,7 @@ def test_unknown_path_is_json_404(server: Server) -> None:
     assert_oauth_error(requests.get(server.url + "/oauth/nothing", timeout=10), 404, "not_found")
 
 
+@pytest.mark.rfc("8414", "3.1")
 def test_issuer_with_a_path_rfc8414_3_1(store: PeeweeDataStore, settings: Settings) -> None:
     """The well-known segment goes between the host and the issuer's path."""
     provider = Proauth2(store, dataclasses.replace(settings, issuer="https://auth.example.com/tenant"))
@@ -70,6 +73,7 @@ def test_issuer_with_a_path_rfc8414_3_1(store: PeeweeDataStore, settings: Settin
     assert client.get(WELL_KNOWN).status_code == 404
 
 
+@pytest.mark.rfc("8414", "3.1")
 @pytest.mark.parametrize("issuer", ["https://auth.example.com/tenant", "https://auth.example.com/tenant/"])
 def test_issuer_path_endpoints_are_served_where_listed_rfc8414_3_1(
     provider: Proauth2, settings: Settings, issuer: str
@@ -92,18 +96,21 @@ def test_issuer_path_endpoints_are_served_where_listed_rfc8414_3_1(
         assert response.json["error"] in ("invalid_request", "invalid_client")
 
 
+@pytest.mark.rfc("8414", "2")
 def test_relative_authorization_endpoint_needs_a_slash_rfc8414_2(provider: Proauth2) -> None:
     """RFC 8414 §2: the authorization_endpoint is a URL; "authorize" would give "https://auth.example.comauthorize"."""
     with pytest.raises(ValueError, match="authorization_endpoint"):
         AuthorizationServer(provider, authorization_endpoint="authorize")
 
 
+@pytest.mark.rfc("7636", "4.3")
 def test_plain_pkce_is_advertised_only_when_allowed_rfc7636_4_3(store: PeeweeDataStore, settings: Settings) -> None:
     provider = Proauth2(store, dataclasses.replace(settings, allow_plain_pkce=True))
     document = MetadataEndpoint(provider, {}).document
     assert document["code_challenge_methods_supported"] == ["S256", "plain"]
 
 
+@pytest.mark.rfc("8414", "2")
 def test_metadata_needs_an_issuer_rfc8414_2(store: PeeweeDataStore, settings: Settings) -> None:
     provider = Proauth2(store, dataclasses.replace(settings, issuer=None))
     with pytest.raises(ValueError, match="issuer"):

@@ -70,6 +70,7 @@ def test_requests_oauthlib_public_client(server: Server, public: ClientCredentia
     assert server.introspect(token["access_token"], (service.client_id, service.client_secret or ""))["sub"] == USER_ID
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 def test_requests_oauthlib_public_client_default_basic_rfc6749_2_3_1(
     server: Server, public: ClientCredentials, service: ClientCredentials
 ) -> None:

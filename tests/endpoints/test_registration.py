@@ -16,6 +16,7 @@ def _register(server: Server, metadata: Any, **kwargs: Any) -> requests.Response
     return requests.post(server.register_url, json=metadata, timeout=10, **kwargs)
 
 
+@pytest.mark.rfc("7591", "3.2.1")
 def test_registered_client_gets_id_secret_and_metadata_rfc7591_3_2_1(server: Server, provider: Proauth2) -> None:
     response = _register(
         server,
@@ -43,6 +44,7 @@ def test_registered_client_gets_id_secret_and_metadata_rfc7591_3_2_1(server: Ser
     assert "refresh_token" in tokens
 
 
+@pytest.mark.rfc("7591", "2")
 def test_defaults_rfc7591_2(server: Server) -> None:
     """Grant types default to authorization_code, the method to client_secret_basic."""
     body = _register(server, {"redirect_uris": [REDIRECT_URI]}).json()
@@ -52,6 +54,7 @@ def test_defaults_rfc7591_2(server: Server) -> None:
     assert body["client_name"]
 
 
+@pytest.mark.rfc("7591", "3.2.1")
 def test_public_client_gets_no_secret_rfc7591_3_2_1(server: Server) -> None:
     body = _register(server, {"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"}).json()
     assert body["token_endpoint_auth_method"] == "none"
@@ -59,6 +62,7 @@ def test_public_client_gets_no_secret_rfc7591_3_2_1(server: Server) -> None:
     assert "client_secret_expires_at" not in body
 
 
+@pytest.mark.rfc("7591", "2")
 def test_client_credentials_client_rfc7591_2(server: Server) -> None:
     body = _register(server, {"grant_types": ["client_credentials"], "response_types": []}).json()
     assert body["response_types"] == []
@@ -68,6 +72,7 @@ def test_client_credentials_client_rfc7591_2(server: Server) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.rfc("7591", "3.2.2")
 @pytest.mark.parametrize(
     ("metadata", "error"),
     [
@@ -125,12 +130,14 @@ def test_bad_metadata_rfc7591_3_2_2(server: Server, metadata: dict[str, Any], er
     assert_oauth_error(_register(server, metadata), 400, error)
 
 
+@pytest.mark.rfc("7591", "3")
 def test_registration_without_initial_access_token_is_401_rfc7591_3(protected_server: Server) -> None:
     response = _register(protected_server, {"redirect_uris": [REDIRECT_URI]})
     assert_oauth_error(response, 401, "invalid_token")
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="https://auth.example.com"'
 
 
+@pytest.mark.rfc("7591", "3")
 @pytest.mark.parametrize(
     "header",
     [
@@ -147,6 +154,7 @@ def test_wrong_initial_access_token_is_401_rfc7591_3(protected_server: Server, h
     assert INITIAL_ACCESS_TOKEN not in response.text
 
 
+@pytest.mark.rfc("7591", "3")
 def test_initial_access_token_admits_rfc7591_3(protected_server: Server) -> None:
     response = _register(
         protected_server,

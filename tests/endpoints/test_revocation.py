@@ -17,6 +17,7 @@ def _basic(client: ClientCredentials) -> tuple[str, str]:
     return (client.client_id, client.client_secret or "")
 
 
+@pytest.mark.rfc("7009", "2.1")
 def test_revoking_an_access_token_rfc7009_2_1(
     server: Server, confidential: ClientCredentials, service: ClientCredentials, tokens: dict[str, str]
 ) -> None:
@@ -28,6 +29,7 @@ def test_revoking_an_access_token_rfc7009_2_1(
     assert server.introspect(tokens["refresh_token"], _basic(service))["active"] is True
 
 
+@pytest.mark.rfc("7009", "2.1")
 @pytest.mark.parametrize(
     "hint",
     [
@@ -51,6 +53,7 @@ def test_revoking_a_refresh_token_revokes_its_access_tokens_rfc7009_2_1(
     assert server.introspect(tokens["access_token"], _basic(service)) == {"active": False}
 
 
+@pytest.mark.rfc("7009", "2.2")
 @pytest.mark.parametrize(
     "token",
     [
@@ -63,6 +66,7 @@ def test_unknown_token_is_200_rfc7009_2_2(server: Server, confidential: ClientCr
     assert response.status_code == 200
 
 
+@pytest.mark.rfc("7009", "2.2")
 def test_revoking_twice_is_200_rfc7009_2_2(
     server: Server, confidential: ClientCredentials, tokens: dict[str, str]
 ) -> None:
@@ -71,6 +75,7 @@ def test_revoking_twice_is_200_rfc7009_2_2(
         assert response.status_code == 200
 
 
+@pytest.mark.rfc("7009", "2.1")
 def test_another_clients_token_is_refused_and_untouched_rfc7009_2_1(
     server: Server,
     confidential: ClientCredentials,
@@ -85,6 +90,7 @@ def test_another_clients_token_is_refused_and_untouched_rfc7009_2_1(
     assert server.introspect(tokens["access_token"], _basic(service))["active"] is True
 
 
+@pytest.mark.rfc("7009", "2.1")
 def test_public_client_revokes_with_its_id_rfc7009_2_1(server: Server, public: ClientCredentials) -> None:
     verifier = new_verifier()
     code = server.code(public.client_id, verifier)
@@ -96,6 +102,7 @@ def test_public_client_revokes_with_its_id_rfc7009_2_1(server: Server, public: C
     assert_oauth_error(server.post(server.token_url, refresh), 400, "invalid_grant")
 
 
+@pytest.mark.rfc("7009", "2.1")
 @pytest.mark.parametrize(
     "auth",
     [
@@ -112,6 +119,7 @@ def test_client_must_authenticate_rfc7009_2_1(
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
 
 
+@pytest.mark.rfc("7009", "2.1")
 def test_missing_token_is_invalid_request_rfc7009_2_1(server: Server, confidential: ClientCredentials) -> None:
     response = server.post(server.revoke_url, {"token_type_hint": "access_token"}, auth=_basic(confidential))
     assert_oauth_error(response, 400, "invalid_request")

@@ -19,6 +19,7 @@ def _percent_encode_all(text: str) -> str:
     return "".join(f"%{byte:02X}" for byte in text.encode())
 
 
+@pytest.mark.rfc("6749", "4.1.4")
 def test_code_exchange_json_no_store_rfc6749_4_1_4_and_5_1(server: Server, confidential: ClientCredentials) -> None:
     """A code and its verifier buy an access and a refresh token, as JSON nobody caches."""
     verifier = new_verifier()
@@ -39,6 +40,7 @@ def test_code_exchange_json_no_store_rfc6749_4_1_4_and_5_1(server: Server, confi
     assert {"access_token", "refresh_token"} <= set(body)
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 def test_basic_credentials_are_form_urlencoded_rfc6749_2_3_1(server: Server, confidential: ClientCredentials) -> None:
     """The id and secret inside Basic are form-urlencoded first; the server decodes them."""
     verifier = new_verifier()
@@ -53,6 +55,7 @@ def test_basic_credentials_are_form_urlencoded_rfc6749_2_3_1(server: Server, con
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 def test_client_secret_post_rfc6749_2_3_1(server: Server, post_client: ClientCredentials) -> None:
     verifier = new_verifier()
     code = server.code(post_client.client_id, verifier)
@@ -69,6 +72,7 @@ def test_client_secret_post_rfc6749_2_3_1(server: Server, post_client: ClientCre
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.rfc("6749", "2.1")
 def test_public_client_sends_only_its_id_rfc6749_2_1_and_rfc7636(server: Server, public: ClientCredentials) -> None:
     verifier = new_verifier()
     code = server.code(public.client_id, verifier, redirect_uri="http://127.0.0.1:8123/callback")
@@ -78,6 +82,7 @@ def test_public_client_sends_only_its_id_rfc6749_2_1_and_rfc7636(server: Server,
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     "auth",
     [
@@ -94,16 +99,19 @@ def test_failed_basic_authentication_is_401_with_challenge_rfc6749_5_2(
     assert confidential.client_id not in response.text
 
 
+@pytest.mark.rfc("6749", "5.2")
 def test_failed_post_authentication_is_401_rfc6749_5_2(server: Server, post_client: ClientCredentials) -> None:
     data = {"grant_type": "client_credentials", "client_id": post_client.client_id, "client_secret": "nope"}
     assert_oauth_error(server.post(server.token_url, data), 401, "invalid_client")
 
 
+@pytest.mark.rfc("6749", "5.2")
 def test_unknown_client_is_invalid_client_rfc6749_5_2(server: Server) -> None:
     response = server.post(server.token_url, {"grant_type": "client_credentials"}, auth=("nobody", "secret"))
     assert_oauth_error(response, 401, "invalid_client")
 
 
+@pytest.mark.rfc("6749", "2.3")
 def test_only_the_registered_method_authenticates_rfc6749_2_3(server: Server, confidential: ClientCredentials) -> None:
     """A client_secret_basic client presenting its secret in the body is refused."""
     data = {
@@ -114,6 +122,7 @@ def test_only_the_registered_method_authenticates_rfc6749_2_3(server: Server, co
     assert_oauth_error(server.post(server.token_url, data), 401, "invalid_client")
 
 
+@pytest.mark.rfc("6749", "2.3")
 def test_basic_and_post_together_are_invalid_request_rfc6749_2_3(
     server: Server, confidential: ClientCredentials
 ) -> None:
@@ -125,6 +134,7 @@ def test_basic_and_post_together_are_invalid_request_rfc6749_2_3(
     assert "error_description" in body
 
 
+@pytest.mark.rfc("6749", "2.3.1")
 def test_client_id_must_agree_with_basic_rfc6749_2_3_1(
     server: Server, confidential: ClientCredentials, post_client: ClientCredentials
 ) -> None:
@@ -133,6 +143,7 @@ def test_client_id_must_agree_with_basic_rfc6749_2_3_1(
     assert_oauth_error(response, 400, "invalid_request")
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_code_replay_fails_and_revokes_its_tokens_rfc6749_4_1_2(
     server: Server, confidential: ClientCredentials, service: ClientCredentials
 ) -> None:
@@ -148,6 +159,7 @@ def test_code_replay_fails_and_revokes_its_tokens_rfc6749_4_1_2(
     assert server.introspect(first.json()["refresh_token"], introspector) == {"active": False}
 
 
+@pytest.mark.rfc("6749", "4.1.3")
 def test_redirect_uri_must_be_repeated_rfc6749_4_1_3(server: Server, confidential: ClientCredentials) -> None:
     verifier = new_verifier()
     code = server.code(confidential.client_id, verifier, redirect_uri=REDIRECT_URI)
@@ -156,6 +168,7 @@ def test_redirect_uri_must_be_repeated_rfc6749_4_1_3(server: Server, confidentia
     assert_oauth_error(server.post(server.token_url, data, auth=auth), 400, "invalid_grant")
 
 
+@pytest.mark.rfc("7636", "4.6")
 def test_wrong_code_verifier_is_invalid_grant_rfc7636_4_6(server: Server, confidential: ClientCredentials) -> None:
     code = server.code(confidential.client_id, new_verifier())
     data = {"grant_type": "authorization_code", "code": code, "code_verifier": new_verifier()}
@@ -163,6 +176,7 @@ def test_wrong_code_verifier_is_invalid_grant_rfc7636_4_6(server: Server, confid
     assert_oauth_error(server.post(server.token_url, data, auth=auth), 400, "invalid_grant")
 
 
+@pytest.mark.rfc("9700", "4.14.2")
 def test_refresh_rotates_and_reuse_revokes_the_grant_rfc9700_4_14_2(
     server: Server, confidential: ClientCredentials, service: ClientCredentials
 ) -> None:
@@ -178,6 +192,7 @@ def test_refresh_rotates_and_reuse_revokes_the_grant_rfc9700_4_14_2(
     assert server.introspect(second.json()["access_token"], introspector) == {"active": False}
 
 
+@pytest.mark.rfc("6749", "6")
 def test_refresh_cannot_widen_scope_rfc6749_6(server: Server, confidential: ClientCredentials) -> None:
     auth = (confidential.client_id, confidential.client_secret)
     first = server.tokens(*auth, scope="profile")
@@ -185,6 +200,7 @@ def test_refresh_cannot_widen_scope_rfc6749_6(server: Server, confidential: Clie
     assert_oauth_error(server.post(server.token_url, refresh, auth=auth), 400, "invalid_scope")
 
 
+@pytest.mark.rfc("6749", "4.4")
 def test_client_credentials_rfc6749_4_4(server: Server, service: ClientCredentials) -> None:
     """No user and no refresh token (RFC 6749 §4.4.3)."""
     data = {"grant_type": "client_credentials", "scope": "email"}
@@ -196,6 +212,7 @@ def test_client_credentials_rfc6749_4_4(server: Server, service: ClientCredentia
     assert "sub" not in server.introspect(body["access_token"], (service.client_id, service.client_secret))
 
 
+@pytest.mark.rfc("6749", "5.2")
 def test_grant_not_allowed_for_client_is_unauthorized_client_rfc6749_5_2(
     server: Server, confidential: ClientCredentials
 ) -> None:
@@ -204,6 +221,7 @@ def test_grant_not_allowed_for_client_is_unauthorized_client_rfc6749_5_2(
     assert_oauth_error(response, 400, "unauthorized_client")
 
 
+@pytest.mark.rfc("6749", "5.2")
 @pytest.mark.parametrize(
     "grant_type",
     [

@@ -67,6 +67,21 @@ def create_app(instance_path: str | None = None, **config: Any) -> Flask:
     def maybe() -> Any:
         return _token_json()
 
+    @app.route("/cached")
+    @oauth.require_oauth("profile", cache_ttl=5)
+    def cached() -> Any:
+        return _token_json()
+
+    @app.route("/form", methods=["POST"])
+    @oauth.require_oauth("profile", allow_form_token=True)
+    def form() -> Any:
+        return _token_json()
+
+    @app.route("/strict", methods=["GET", "OPTIONS"])
+    @oauth.require_oauth(exempt_methods=())
+    def strict() -> Any:
+        return _token_json()
+
     @app.route("/unguarded")
     def unguarded() -> Any:
         return _token_json()

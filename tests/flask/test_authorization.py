@@ -48,6 +48,7 @@ def test_consent_page_shows_client_name_and_scope_descriptions(client: Any, conf
     assert '<li data-scope="profile">Read your profile</li>' in page
 
 
+@pytest.mark.rfc("6749", "4.1.2")
 def test_rfc6749_section_4_1_2_approval_redirects_with_code_state_and_rfc9207_iss(
     client: Any, confidential: ClientCredentials
 ) -> None:
@@ -73,6 +74,7 @@ def test_rfc6749_section_4_1_2_approval_redirects_with_code_state_and_rfc9207_is
     assert client.get("/me", headers=bearer(tokens["access_token"])).json["user_id"] == USER
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 def test_rfc6749_section_4_1_2_1_denial_redirects_with_access_denied(
     client: Any, confidential: ClientCredentials
 ) -> None:
@@ -87,6 +89,7 @@ def test_rfc6749_section_4_1_2_1_denial_redirects_with_access_denied(
     }
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -107,6 +110,7 @@ def test_rfc6749_section_4_1_2_1_errors_redirect_to_a_trusted_uri(
     assert params["iss"] == ISSUER
 
 
+@pytest.mark.rfc("6749", "4.1.2.1")
 @pytest.mark.parametrize(
     "overrides",
     [

@@ -35,10 +35,14 @@ class Result:
 Cli = Callable[..., Result]
 
 
-@pytest.fixture(params=["runner", "subprocess"])
+#: run a test both in-process and as a real ``flask --app`` command
+BOTH_WAYS = pytest.mark.parametrize("cli", ["runner", "subprocess"], indirect=True)
+
+
+@pytest.fixture
 def cli(request: pytest.FixtureRequest, app: Flask, database_url: str) -> Cli:
-    """Run ``flask proauth2 <args>`` in-process (test_cli_runner) or as ``flask --app`` in a subprocess."""
-    if request.param == "runner":
+    """Run ``flask proauth2 <args>`` in-process (test_cli_runner), or as ``flask --app`` in a subprocess."""
+    if getattr(request, "param", "runner") == "runner":
         runner = app.test_cli_runner()
 
         def run_in_process(*args: str) -> Result:
@@ -75,6 +79,7 @@ def test_init_db_creates_the_schema_idempotently(cli: Cli) -> None:
         assert "schema version" in result.stdout
 
 
+@BOTH_WAYS
 def test_create_client_prints_the_secret_once(cli: Cli, provider: Provider) -> None:
     result = cli("create-client", "Billing", "--redirect-uri", REDIRECT, "--scope", "profile")
     assert result.exit_code == 0, result.stderr
@@ -113,6 +118,7 @@ def test_create_client_json_public_and_grant_types(cli: Cli, provider: Provider)
     )
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [
@@ -166,6 +172,7 @@ def test_revoke_one_token(cli: Cli, provider: Provider, confidential: ClientCred
     assert "no active token" in again.stderr
 
 
+@BOTH_WAYS
 def test_revoke_every_token_of_a_user_or_a_client(
     cli: Cli, provider: Provider, confidential: ClientCredentials
 ) -> None:

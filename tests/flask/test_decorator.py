@@ -36,6 +36,7 @@ def test_valid_token_reaches_the_view_with_current_token(
     assert "Authorization" in response.headers["Vary"]
 
 
+@pytest.mark.rfc("6750", "3.1")
 @pytest.mark.parametrize("path", ["/me", "/any", "/admin"])
 def test_rfc6750_section_3_1_no_token_is_401_with_a_bare_challenge(client: Any, path: str) -> None:
     response = client.get(path)
@@ -44,6 +45,7 @@ def test_rfc6750_section_3_1_no_token_is_401_with_a_bare_challenge(client: Any, 
     assert response.headers["Vary"] == "Authorization"
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_section_3_1_invalid_token_is_401_invalid_token(client: Any) -> None:
     response = client.get("/any", headers=bearer("x" * 43))
     assert response.status_code == 401
@@ -52,11 +54,13 @@ def test_rfc6750_section_3_1_invalid_token_is_401_invalid_token(client: Any) -> 
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_section_3_1_expired_token_is_401(client: Any, token: str, clock: FakeClock) -> None:
     clock.advance(3600)
     assert client.get("/any", headers=bearer(token)).json["error"] == "invalid_token"
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_section_3_1_missing_scope_is_403_insufficient_scope(client: Any, token: str) -> None:
     response = client.get("/admin", headers=bearer(token))
     assert response.status_code == 403
@@ -65,6 +69,7 @@ def test_rfc6750_section_3_1_missing_scope_is_403_insufficient_scope(client: Any
     assert response.headers["Vary"] == "Authorization"
 
 
+@pytest.mark.rfc("6750", "2.1")
 def test_rfc6750_section_2_1_malformed_header_is_400_invalid_request(client: Any) -> None:
     response = client.get("/any", headers={"Authorization": "Bearer two tokens"})
     assert response.status_code == 400
@@ -72,6 +77,7 @@ def test_rfc6750_section_2_1_malformed_header_is_400_invalid_request(client: Any
     assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
 
 
+@pytest.mark.rfc("6750", "2.3")
 def test_rfc6750_section_2_3_query_token_is_refused(client: Any, token: str) -> None:
     response = client.get("/any", query_string={"access_token": token})
     assert response.status_code == 400
@@ -144,3 +150,58 @@ def test_storage_outage_is_503_with_retry_after_not_401(make_app: MakeApp, token
 def test_a_malformed_scope_in_the_decorator_fails_at_decoration() -> None:
     with pytest.raises(InvalidScope):
         oauth.require_oauth('bad"scope')
+
+
+def test_the_decorator_takes_the_middlewares_token_cache(client: Any, provider: Provider, token: str) -> None:
+    """``cache_ttl``: a token revoked meanwhile stays accepted for up to the TTL here, never on uncached routes."""
+    assert client.get("/cached", headers=bearer(token)).status_code == 200
+    provider.revoke_token(token)
+    assert client.get("/cached", headers=bearer(token)).status_code == 200
+    assert client.get("/me", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.rfc("6750", "2.2")
+def test_the_decorator_takes_the_middlewares_form_token_option(client: Any, token: str) -> None:
+    response = client.post("/form", data={"access_token": token})
+    assert (response.status_code, response.json["user_id"]) == (200, USER)
+    assert client.post("/form", data={"access_token": "x" * 43}).status_code == 401
+
+
+def test_the_decorator_takes_the_middlewares_exempt_methods(client: Any) -> None:
+    assert client.options("/me").status_code == 204  # OPTIONS exempt by default
+    assert client.options("/strict").status_code == 401  # exempt_methods=(): every method checked
+
+
+# One table of RFC 6750 cases, answered the same by the middleware and the decorator.
+CASES = [
+    pytest.param({}, id="no-token"),
+    pytest.param({"headers": {"Authorization": "Bearer " + "x" * 43}}, id="invalid-token"),
+    pytest.param({"headers": {"Authorization": "Bearer a b"}}, id="malformed-header"),
+    pytest.param({"headers": {"Authorization": "Basic dXNlcjpwYXNz"}}, id="other-scheme"),
+    pytest.param({"query_string": {"access_token": "x" * 43}}, id="query-token"),
+    pytest.param({"headers": {"Authorization": "Bearer " + "a" * 5000}}, id="oversized-token"),
+    pytest.param({"token": "profile"}, id="insufficient-scope"),
+    pytest.param({"token": "admin email profile"}, id="valid"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_middleware_and_the_decorator_answer_alike(
+    make_app: MakeApp, provider: Provider, confidential: ClientCredentials, case: dict[str, Any]
+) -> None:
+    """One protector behind both: same status, challenge, body and headers for every case (issue 9)."""
+    options = dict(case)
+    if "token" in options:
+        options["headers"] = bearer(issue_token(provider, confidential, scope=options.pop("token")))
+    guarded = make_app()
+    wrapped = make_app()
+    wrapped.wsgi_app = BearerTokenMiddleware(  # type: ignore[method-assign]
+        wrapped.wsgi_app, wrapped.extensions["proauth2"].provider, rules=[("/unguarded", "admin email")]
+    )
+    by_decorator = guarded.test_client().get("/admin", **options)
+    by_middleware = wrapped.test_client().get("/unguarded", **options)
+    assert by_decorator.status_code == by_middleware.status_code
+    if by_decorator.status_code != 200:
+        assert by_decorator.get_data() == by_middleware.get_data()
+    for header in ("WWW-Authenticate", "Cache-Control", "Vary", "Content-Type"):
+        assert by_decorator.headers.get(header) == by_middleware.headers.get(header), header

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 
 from flask_proauth2 import Proauth2
 from proauth2_wsgi import ClientCredentials, SettingsError
@@ -145,6 +145,7 @@ def test_custom_prefix_moves_every_endpoint(make_app: MakeApp) -> None:
     assert app.test_client().post("/oauth/token").status_code == 404
 
 
+@pytest.mark.rfc("8414", "3")
 def test_rfc8414_section_3_metadata_lists_the_mounted_endpoints(make_app: MakeApp) -> None:
     app = make_app(PROAUTH2_URL_PREFIX="/auth")
     document = app.test_client().get("/.well-known/oauth-authorization-server").json
@@ -235,3 +236,19 @@ def test_a_view_outside_init_app_names_the_mistake() -> None:
     app = Flask(__name__)
     with app.app_context(), pytest.raises(RuntimeError, match="init_app"):
         Proauth2().provider  # noqa: B018
+
+
+def test_endpoints_before_flask_answer_without_flasks_dispatch(make_app: MakeApp, provider: Any) -> None:
+    """``PROAUTH2_ENDPOINTS_BEFORE_FLASK``: the endpoints answer alike, Flask's hooks do not run for them."""
+    app = make_app(PROAUTH2_ENDPOINTS_BEFORE_FLASK=True)
+    hooked: list[str] = []
+    app.before_request(lambda: hooked.append("hook") and None)
+    client = app.test_client()
+    client_id, secret = app.extensions["proauth2"].provider.register_app("svc", grant_types=["client_credentials"])
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert response.status_code == 200 and response.json["token_type"] == "Bearer"
+    assert client.get("/.well-known/oauth-authorization-server").json["issuer"] == "https://auth.example.com"
+    assert hooked == []
+    assert client.get("/unguarded").status_code == 200 and hooked == ["hook"]  # other routes: Flask as ever
+    with app.test_request_context():
+        assert url_for("proauth2.token") == "/oauth/token"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CALLBACK = "http://127.0.0.1/callback"
 
 
+@pytest.mark.rfc("6749", "4.1")
 def test_rfc6749_section_4_1_code_flow_with_rfc7636_pkce_refresh_and_rfc7009_revocation(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def gunicorn(database_url: str, provider: Proauth2) -> Iterator[str]:
+@contextmanager
+def running_gunicorn(database_url: str) -> Iterator[str]:
     """gunicorn with 2 forked workers of 4 threads each, the app preloaded (so forked) from the master."""
     port = free_port()
     process = subprocess.Popen(
@@ -99,7 +100,34 @@ def gunicorn(database_url: str, provider: Proauth2) -> Iterator[str]:
         process.stderr.close()  # type: ignore[union-attr]
 
 
+@pytest.fixture
+def gunicorn(database_url: str, provider: Proauth2) -> Iterator[str]:
+    with running_gunicorn(database_url) as base_url:
+        yield base_url
+
+
 def test_gunicorn_forked_workers_on_loopback(gunicorn: str, tokens: Tokens) -> None:
     token = tokens.for_user("alice")
     for _ in range(5):  # spread over both workers
         check_over_http(gunicorn, token)
+
+
+def test_gunicorn_workers_boot_while_the_database_is_missing_and_recover_when_it_is_back(tmp_path: Path) -> None:
+    """Nothing connects at start-up: the workers boot, answer 503 meanwhile, and serve once the database exists."""
+    database = tmp_path / "not-yet" / "proauth2.db"
+    url = f"sqlite:///{database}"
+    with running_gunicorn(url) as base_url:
+        down = requests.get(f"{base_url}/bare/whoami", headers=bearer("A" * 43), timeout=10)
+        assert (down.status_code, down.headers["Retry-After"], down.json()["error"]) == (
+            503,
+            "5",
+            "temporarily_unavailable",
+        )
+        database.parent.mkdir()
+        provider = Proauth2(url)
+        client_id, secret = provider.register_app("svc", grant_types=["client_credentials"])
+        token = provider.request_access_token("client_credentials", client_id, secret)["access_token"]
+        for _ in range(4):  # both workers recovered by themselves
+            back = requests.get(f"{base_url}/bare/whoami", headers=bearer(token), timeout=10)
+            assert back.status_code == 200
+        provider.store.dispose()

@@ -42,6 +42,7 @@ def test_policy_longest_prefix_wins(provider: Proauth2, path: str, expected: fro
     assert wrapped.policy(path) == expected
 
 
+@pytest.mark.rfc("3986", "5.2.4")
 def test_dot_segments_cannot_carry_a_protected_route_onto_a_public_path(provider: Proauth2, tokens: Tokens) -> None:
     """A Flask ``<path:...>`` route under a protected prefix is not reachable through ``..`` (RFC 3986 §5.2.4).
 

@@ -20,6 +20,7 @@ def app_with_vary(environ: WSGIEnvironment, start_response: StartResponse) -> It
     return [b"ok"]
 
 
+@pytest.mark.rfc("9110", "12.5.5")
 @pytest.mark.parametrize(
     "headers",
     [
@@ -60,6 +61,7 @@ def test_exempt_methods_can_be_turned_off(provider: Proauth2) -> None:
     assert client.options("/api").status_code == 401
 
 
+@pytest.mark.rfc("6750", "3.1")
 @pytest.mark.parametrize(
     ("header", "status"),
     [

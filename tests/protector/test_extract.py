@@ -35,20 +35,24 @@ def extract_token(env: dict[str, Any], *, allow_form: bool = False, allow_query:
     return protector.extract(resource_request(env))
 
 
+@pytest.mark.rfc("6750", "2.1")
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 def test_rfc6750_2_1_header_scheme_is_case_insensitive(scheme: str) -> None:
     assert extract_token(environ(headers={"Authorization": f"{scheme} {TOKEN}"})) == TOKEN
 
 
+@pytest.mark.rfc("6750", "2.1")
 def test_rfc6750_2_1_no_token_is_none() -> None:
     assert extract_token(environ()) is None
 
 
+@pytest.mark.rfc("6750", "2.1")
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Digest username=x", "Negotiate abc", "Bearerx abc", "  "])
 def test_rfc6750_2_1_another_scheme_is_not_a_bearer_token(header: str) -> None:
     assert extract_token(environ(headers={"Authorization": header})) is None
 
 
+@pytest.mark.rfc("6750", "2.1")
 @pytest.mark.parametrize(
     "header",
     [
@@ -70,11 +74,13 @@ def test_rfc6750_2_1_malformed_header_is_invalid_request(header: str) -> None:
     assert caught.value.status_code == 400
 
 
+@pytest.mark.rfc("6750", "2.3")
 def test_rfc6750_2_3_query_token_refused_by_default() -> None:
     with pytest.raises(InvalidRequest, match="query string"):
         extract_token(environ(query_string={"access_token": TOKEN}))
 
 
+@pytest.mark.rfc("6750", "2.3")
 @pytest.mark.parametrize(
     "query",
     [
@@ -91,6 +97,7 @@ def test_rfc6750_2_3_percent_encoded_parameter_name_is_still_refused(query: str)
         extract_token(environ(query_string=query, headers={"Authorization": f"Bearer {TOKEN}"}), allow_query=True)
 
 
+@pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_3_1_error_descriptions_reach_clients_unaltered() -> None:
     """RFC 6749 §5.2 allows no "§" in ``error_description``: ours carry none, so none is mangled into "?"."""
     both = {"query_string": {"access_token": TOKEN}, "headers": {"Authorization": f"Bearer {TOKEN}"}}
@@ -108,14 +115,17 @@ def test_rfc6750_3_1_error_descriptions_reach_clients_unaltered() -> None:
         assert safe_description(description) == description
 
 
+@pytest.mark.rfc("6750", "2.3")
 def test_rfc6750_2_3_query_token_when_allowed() -> None:
     assert extract_token(environ(query_string={"access_token": TOKEN, "x": "1"}), allow_query=True) == TOKEN
 
 
+@pytest.mark.rfc("6750", "2.3")
 def test_rfc6750_2_3_other_query_parameters_are_not_tokens() -> None:
     assert extract_token(environ(query_string={"not_access_token": "1", "access_tokens": "2"})) is None
 
 
+@pytest.mark.rfc("6750", "2.3")
 def test_rfc6750_2_3_repeated_parameter_is_invalid_request() -> None:
     with pytest.raises(InvalidRequest, match="repeated"):
         extract_token(environ(query_string="access_token=a&access_token=b"), allow_query=True)
@@ -125,18 +135,21 @@ def form(data: dict[str, str], method: str = "POST", content_type: str = "applic
     return environ(method=method, data=data, content_type=content_type)
 
 
+@pytest.mark.rfc("6750", "2.2")
 def test_rfc6750_2_2_form_token_when_enabled_and_body_still_readable() -> None:
     env = form({"access_token": TOKEN, "name": "value"})
     assert extract_token(env, allow_form=True) == TOKEN
     assert Request(env).form.to_dict() == {"access_token": TOKEN, "name": "value"}  # the app reads it too
 
 
+@pytest.mark.rfc("6750", "2.2")
 def test_rfc6750_2_2_form_token_ignored_when_disabled() -> None:
     env = form({"access_token": TOKEN})
     assert extract_token(env) is None
     assert env["wsgi.input"].read().startswith(b"access_token=")  # untouched
 
 
+@pytest.mark.rfc("6750", "2.2")
 @pytest.mark.parametrize(
     ("method", "content_type"),
     [
@@ -151,6 +164,7 @@ def test_rfc6750_2_2_form_token_only_in_urlencoded_non_get_bodies(method: str, c
     assert extract_token(env, allow_form=True) is None
 
 
+@pytest.mark.rfc("6750", "2.2")
 def test_rfc6750_2_2_form_token_read_through_an_existing_werkzeug_request() -> None:
     env = form({"access_token": TOKEN})
     request = Request(env)
@@ -158,12 +172,14 @@ def test_rfc6750_2_2_form_token_read_through_an_existing_werkzeug_request() -> N
     assert extract_token(env, allow_form=True) == TOKEN
 
 
+@pytest.mark.rfc("6750", "2.2")
 def test_rfc6750_2_2_oversized_form_is_invalid_request() -> None:
     env = form({"access_token": TOKEN, "pad": "x" * MAX_FORM_BODY})
     with pytest.raises(InvalidRequest, match="too large"):
         extract_token(env, allow_form=True)
 
 
+@pytest.mark.rfc("6750", "2")
 @pytest.mark.parametrize(
     "options",
     [
@@ -178,6 +194,7 @@ def test_rfc6750_2_more_than_one_method_is_invalid_request(options: dict[str, An
         extract_token(environ(**options), allow_query=True)
 
 
+@pytest.mark.rfc("6750", "2")
 def test_rfc6750_2_header_and_form_is_invalid_request() -> None:
     env = form({"access_token": TOKEN})
     env["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
@@ -185,6 +202,7 @@ def test_rfc6750_2_header_and_form_is_invalid_request() -> None:
         extract_token(env, allow_form=True)
 
 
+@pytest.mark.rfc("6750", "2")
 def test_rfc6750_2_query_and_form_is_invalid_request() -> None:
     env = form({"access_token": TOKEN})
     env["QUERY_STRING"] = f"access_token={TOKEN}"
@@ -237,6 +255,7 @@ def test_a_validator_bug_is_a_bare_500_without_a_trace() -> None:
     assert b"secret internals" not in refusal.body  # type: ignore[union-attr]
 
 
+@pytest.mark.rfc("6750", "3.1")
 @pytest.mark.parametrize(
     ("error", "status", "challenge"),
     [

@@ -2,7 +2,6 @@
 -- PostgreSQL database dump
 --
 
-\restrict Usxd7UcJxjvo8WyPc7OyFhdt92eVd2g1h9nUqEdjuKe3yA9IcBJoePUMzsl01ch
 
 -- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
 -- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
@@ -292,5 +291,4 @@ CREATE INDEX proauth2_refresh_tokens_user_id ON public.proauth2_refresh_tokens U
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Usxd7UcJxjvo8WyPc7OyFhdt92eVd2g1h9nUqEdjuKe3yA9IcBJoePUMzsl01ch
 
