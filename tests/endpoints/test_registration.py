@@ -26,7 +26,7 @@ def test_registered_client_gets_id_secret_and_metadata_rfc7591_3_2_1(server: Ser
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
             "scope": "profile email",
-            "logo_uri": "https://client.example.com/logo.png",  # unrecognised: ignored (§2)
+            "x_custom_flag": True,  # unrecognised: ignored (§2)
         },
     )
     assert response.status_code == 201
@@ -39,7 +39,7 @@ def test_registered_client_gets_id_secret_and_metadata_rfc7591_3_2_1(server: Ser
     assert body["response_types"] == ["code"]
     assert body["token_endpoint_auth_method"] == "client_secret_basic"
     assert body["scope"] == "email profile"
-    assert "logo_uri" not in body
+    assert "x_custom_flag" not in body
     tokens = server.tokens(body["client_id"], body["client_secret"])
     assert "refresh_token" in tokens
 
