@@ -4,6 +4,25 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+FLASK = ["flask>=2.3"]
+POSTGRES = ["psycopg2-binary>=2.9"]
+MYSQL = ["pymysql>=1.1"]
+DEMO = [*FLASK]
+TEST_TOOLS = [
+    "pytest>=7.4",
+    "pytest-xdist>=3.5",
+    "requests>=2.31",
+    "requests-oauthlib>=1.3",
+    "authlib>=1.3",
+    "gunicorn>=21",
+    "django>=4.2",
+    "falcon>=3.1",
+    "bottle>=0.12",
+    "playwright>=1.40",
+    "ruff>=0.4",
+    "mypy>=1.8",
+]
+
 setup(
     name="proauth2",
     version="2.0.0.dev1",
@@ -13,28 +32,17 @@ setup(
     license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["proauth2_wsgi", "proauth2_wsgi.*", "flask_proauth2", "flask_proauth2.*"]),
-    package_data={"proauth2_wsgi": ["py.typed"], "flask_proauth2": ["py.typed", "templates/*"]},
+    package_data={"proauth2_wsgi": ["py.typed"], "flask_proauth2": ["py.typed", "templates/proauth2/*.html"]},
     install_requires=["werkzeug>=2.3", "peewee>=3.17"],
+    entry_points={"console_scripts": ["proauth2 = proauth2_wsgi.cli:main"]},
     extras_require={
-        "flask": ["flask>=2.3"],
-        "postgres": ["psycopg2-binary>=2.9"],
-        "mysql": ["pymysql>=1.1"],
-        "dev": [
-            "flask>=2.3",
-            "pytest>=7.4",
-            "psycopg2-binary>=2.9",
-            "pymysql>=1.1",
-            "requests>=2.31",
-            "requests-oauthlib>=1.3",
-            "authlib>=1.3",
-            "gunicorn>=21",
-            "django>=4.2",
-            "falcon>=3.1",
-            "bottle>=0.12",
-            "playwright>=1.40",
-            "ruff>=0.4",
-            "mypy>=1.8",
-        ],
+        "flask": FLASK,
+        "postgres": POSTGRES,
+        "mysql": MYSQL,
+        # what `make demo` installs: the demo's own needs, nothing of the test toolchain
+        "demo": DEMO,
+        # what `make test` installs
+        "dev": [*DEMO, *POSTGRES, *MYSQL, *TEST_TOOLS],
     },
     classifiers=[
         "Framework :: Flask",

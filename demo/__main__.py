@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 
 from werkzeug.serving import WSGIRequestHandler
 
-from proauth2_wsgi import StorageUnavailable, TemporarilyUnavailable
+from proauth2_wsgi import SettingsError, StorageUnavailable, TemporarilyUnavailable
 
 from .app import create_app
-from .client_views import EXTENSION_KEY, authorization_url
+from .client_views import authorization_url, demo_client
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
@@ -28,6 +29,15 @@ class RedactingRequestHandler(WSGIRequestHandler):
             self.path = re.sub(r"\?.*", "?…", self.path)
         self.requestline = re.sub(r"\?\S*", "?…", self.requestline)
         super().log_request(code, size)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager, ``kill``) stops the demo as Ctrl-C does: cleanly, with its closing line."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     instance_path = os.path.abspath(args.instance_path) if args.instance_path else None
     try:
         app = create_app(args.database_url, base_url, instance_path=instance_path)
+        with app.app_context():
+            client = demo_client()
+    except SettingsError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
     except (StorageUnavailable, TemporarilyUnavailable) as error:
         print(
             f"Error: {error.detail or error}\n"
@@ -54,20 +69,21 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    client = app.extensions[EXTENSION_KEY]
+    secret = client.client_secret if client.new_secret else f"(shown when it was made; kept in {app.instance_path})"
     print(
         f"""
 proauth2 demo on {base_url}
-  sign in as:        alice / wonderland
-  demo client id:    {client.client_id}
-  demo client secret:{" " if client.client_secret else ""}{client.client_secret}
-  try the flow:      {base_url}/client/
-  or open directly:  {authorization_url(client)}
-  metadata:          {base_url}/.well-known/oauth-authorization-server
+  sign in as:         alice / wonderland
+  demo client id:     {client.client_id}
+  demo client secret: {secret}
+  try the flow:       {base_url}/client/
+  or open directly:   {authorization_url(client)}
+  metadata:           {base_url}/.well-known/oauth-authorization-server
 Press Ctrl-C to stop.
 """,
         flush=True,
     )
+    _stop_on_sigterm()
     try:
         app.run(
             host=args.host,

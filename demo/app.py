@@ -57,7 +57,8 @@ def create_app(
     Every ``PROAUTH2_*`` key can also come from the environment the Flask
     way, e.g. ``FLASK_PROAUTH2_ACCESS_TOKEN_LIFETIME=5``. ``instance_path``
     (absolute) holds the session key, the demo client's credentials and the
-    default SQLite file; Flask's ``instance/`` folder when None.
+    default SQLite file; Flask's ``instance/`` folder when None. Nothing here
+    touches the database: the demo client is made ready on first use.
     """
     app = Flask(__name__, instance_path=instance_path)
     instance = Path(app.instance_path)
@@ -79,8 +80,5 @@ def create_app(
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(client_views.bp)
     app.after_request(_page_headers)
-    app.register_error_handler(HTTPException, provider_views.api_error)
-    with app.app_context():
-        provider = provider_views.oauth.provider
-        app.extensions[client_views.EXTENSION_KEY] = client_views.ensure_demo_client(app, provider, base_url)
+    app.register_error_handler(HTTPException, provider_views.http_error)
     return app

@@ -19,7 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -28,8 +28,10 @@ from flask import Blueprint, Flask, Response, current_app, make_response, redire
 from flask.typing import ResponseReturnValue
 
 from proauth2_wsgi import Proauth2 as Provider
+from proauth2_wsgi import Proauth2Error
 from proauth2_wsgi.pkce import s256_challenge
-from proauth2_wsgi.uris import match_redirect_uri
+
+from . import provider_views
 
 bp = Blueprint("client", __name__, url_prefix="/client")
 
@@ -43,6 +45,8 @@ HTTP_TIMEOUT = 10
 STATE_COOKIE = "demo_client_state"
 #: seconds a started flow may take to come back to the callback
 STATE_COOKIE_MAX_AGE = 600
+#: the name the demo client is registered under (one per database)
+DEMO_CLIENT_NAME = "Demo client"
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,12 @@ class DemoClient:
     """The demo client's registration and where it talks to the provider."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     redirect_uri: str
     base_url: str
     issuer: str
+    #: the secret was made at this start (registered or rotated), so it may be shown once
+    new_secret: bool = False
 
 
 class PendingFlows:
@@ -89,25 +95,83 @@ class PendingFlows:
 
 PENDING = PendingFlows()
 
+#: what a refused code exchange means, in words (RFC 6749 §5.2 error codes)
+EXCHANGE_FAILURES = {
+    "invalid_grant": (
+        "The provider refused the authorization code: it is unknown, expired (a code lives 60 seconds) "
+        "or was used already (a code works once). Sign in again to get a new one."
+    ),
+    "invalid_client": "The provider did not accept this client's own credentials (its id and secret).",
+    "invalid_request": "The token request was malformed: this client sent something the provider does not accept.",
+    "temporarily_unavailable": "The provider's database is unavailable for a moment: try again shortly.",
+}
+#: what a refused authorization request means, in words (RFC 6749 §4.1.2.1 error codes)
+AUTHORIZATION_FAILURES = {
+    "access_denied": "You chose Deny on the consent page: the client got no access.",
+    "invalid_scope": "The client asked for a scope it may not have.",
+    "temporarily_unavailable": "The provider's database is unavailable for a moment: try again shortly.",
+}
 
-def ensure_demo_client(app: Flask, provider: Provider, base_url: str) -> DemoClient:
-    """Load the demo client's credentials from the instance folder, registering it when needed.
+
+def ensure_demo_client(app: Flask, provider: Provider) -> DemoClient:
+    """The demo client of this database: found (or registered once), its secret in the instance folder.
 
     The credentials file is the *client's* own secret store (a real client
     keeps its secret too); the provider only ever stores the secret's hash.
+    A database that already has the demo client keeps it: when the file holds
+    no working secret for it (another instance folder, another database
+    before), its secret is rotated, never a second client registered.
+    Returns the client, and sets ``new_secret`` when the secret was made now.
     """
+    base_url = str(app.config["PROAUTH2_ISSUER"])
     redirect_uri = f"{base_url}/client/callback"
     path = Path(app.instance_path) / "demo_client.json"
     saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    client = provider.get_client(saved.get("client_id", "")) if saved else None
-    if client is None or not match_redirect_uri(redirect_uri, client.redirect_uris):
-        client_id, client_secret = provider.register_app("Demo client", [redirect_uri], scopes="profile email")
-        saved = {"client_id": client_id, "client_secret": client_secret}
+    known = [c for c in provider.list_clients() if c.name == DEMO_CLIENT_NAME and redirect_uri in c.redirect_uris]
+    client = known[0] if known else None
+    new_secret = False
+    if client is None:
+        client_id, client_secret = provider.register_app(DEMO_CLIENT_NAME, [redirect_uri], scopes="profile email")
+        saved, new_secret = {"client_id": client_id, "client_secret": client_secret}, True
+    elif saved.get("client_id") != client.client_id or not _authenticates(provider, saved):
+        saved, new_secret = {"client_id": client.client_id, **_rotated(provider, client.client_id)}, True
+    if new_secret:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(saved))
         path.chmod(0o600)
-    issuer = str(app.config["PROAUTH2_ISSUER"])
-    return DemoClient(saved["client_id"], saved["client_secret"], redirect_uri, base_url, issuer)
+    return DemoClient(saved["client_id"], saved["client_secret"], redirect_uri, base_url, base_url, new_secret)
+
+
+def _authenticates(provider: Provider, saved: dict[str, Any]) -> bool:
+    try:
+        provider.authenticate_client(saved.get("client_id"), saved.get("client_secret"))
+    except Proauth2Error:
+        return False
+    return True
+
+
+def _rotated(provider: Provider, client_id: str) -> dict[str, Any]:
+    return {"client_secret": provider.rotate_client_secret(client_id).client_secret}
+
+
+_DEMO_CLIENT_LOCK = threading.Lock()
+
+
+def demo_client() -> DemoClient:
+    """The demo client, made ready on first use (a request, or ``python -m demo`` at start-up).
+
+    ``create_app`` itself never touches the database: ``flask --app demo
+    proauth2 list-clients`` registers nothing.
+    """
+    app = current_app
+    client = app.extensions.get(EXTENSION_KEY)
+    if client is None:
+        with _DEMO_CLIENT_LOCK:
+            client = app.extensions.get(EXTENSION_KEY)
+            if client is None:
+                client = ensure_demo_client(app, provider_views.oauth.provider)  # type: ignore[arg-type]
+                app.extensions[EXTENSION_KEY] = client
+    return client  # type: ignore[no-any-return]
 
 
 def start_flow(client: DemoClient, scope: str = "profile", *, bound: bool = False) -> tuple[str, str]:
@@ -130,10 +194,6 @@ def start_flow(client: DemoClient, scope: str = "profile", *, bound: bool = Fals
 def authorization_url(client: DemoClient, scope: str = "profile") -> str:
     """The authorization URL of a fresh flow not bound to any browser (the one ``python -m demo`` prints)."""
     return start_flow(client, scope)[0]
-
-
-def _demo_client() -> DemoClient:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
 def _call(request_: urllib.request.Request) -> tuple[int, dict[str, Any]]:
@@ -168,13 +228,13 @@ def call_api(client: DemoClient, access_token: str) -> tuple[int, dict[str, Any]
 
 @bp.route("/")
 def index() -> str:
-    return render_template("client.html", client=_demo_client(), result=None)
+    return render_template("client.html", client=demo_client(), result=None)
 
 
 @bp.route("/start")
 def start() -> ResponseReturnValue:
     """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12)."""
-    url, state = start_flow(_demo_client(), request.args.get("scope", "profile"), bound=True)
+    url, state = start_flow(demo_client(), request.args.get("scope", "profile"), bound=True)
     response = redirect(url, 303)
     response.set_cookie(
         STATE_COOKIE, state, max_age=STATE_COOKIE_MAX_AGE, path=bp.url_prefix, httponly=True, samesite="Lax"
@@ -203,7 +263,7 @@ def callback() -> Response:
 
 
 def _callback() -> tuple[str, int] | str:
-    client = _demo_client()
+    client = demo_client()
     state = request.args.get("state", "")
     flow = PENDING.finish(state)
     if flow is None:
@@ -215,11 +275,22 @@ def _callback() -> tuple[str, int] | str:
     if request.args.get("iss") != client.issuer:
         return render_template("client.html", client=client, result={"error": "wrong or missing iss (RFC 9207)"}), 400
     if "error" in request.args:
-        result = {"error": request.args["error"], "error_description": request.args.get("error_description")}
+        error = request.args["error"]
+        result = {
+            "error": error,
+            "error_description": request.args.get("error_description"),
+            "explanation": AUTHORIZATION_FAILURES.get(error, "The provider refused the authorization request."),
+        }
         return render_template("client.html", client=client, result=result)
     status, tokens = exchange_code(client, request.args.get("code", ""), verifier)
     if status != 200:
-        return render_template("client.html", client=client, result={"error": tokens.get("error", status)}), 502
+        error = str(tokens.get("error") or f"HTTP {status}")
+        result = {
+            "error": error,
+            "error_description": tokens.get("error_description"),
+            "explanation": EXCHANGE_FAILURES.get(error, "The provider's token endpoint refused to exchange the code."),
+        }
+        return render_template("client.html", client=client, result=result), 502
     api_status, me = call_api(client, tokens["access_token"])
     shown = {key: value for key, value in tokens.items() if key not in ("access_token", "refresh_token")}
     result = {"token": shown, "api_status": api_status, "me": me, "pkce": True}

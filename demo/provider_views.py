@@ -53,16 +53,17 @@ def home() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     error = None
+    username = request.form.get("username", "")
     if request.method == "POST":
         if not _csrf_ok():
             error = "Your session expired; please try again."
-        elif check_login(request.form.get("username", ""), request.form.get("password", "")):
+        elif check_login(username, request.form.get("password", "")):
             session.clear()
-            session["user"] = request.form["username"]
+            session["user"] = username
             return redirect(_safe_next(request.args.get("next")), 303)
         else:
             error = "Unknown user name or wrong password."
-    return render_template("login.html", error=error, csrf=_csrf_token())
+    return render_template("login.html", error=error, csrf=_csrf_token(), username=username)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -104,14 +105,16 @@ def me() -> Response:
     return jsonify(user_id=current_token.user_id, client_id=current_token.client_id, scope=current_token.scope)
 
 
-def api_error(error: HTTPException) -> Response | HTTPException:
-    """A 404, 405... under ``/api/`` as JSON, as an API client expects; other paths keep Flask's page."""
-    if not request.path.startswith("/api/") or error.code is None:
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """A 404, 405... as JSON under ``/api/`` (what an API client expects), as a page of the demo elsewhere."""
+    if error.code is None:
         return error
-    name = (error.name or "error").lower().replace(" ", "_")
-    response = jsonify(error=name, error_description=error.description)
-    response.status_code = error.code
-    for header, value in error.get_headers():
-        if header.lower() != "content-type":
-            response.headers[header] = value
-    return response
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    if request.path.startswith("/api/"):
+        name = (error.name or "error").lower().replace(" ", "_")
+        response = jsonify(error=name, error_description=error.description)
+        response.status_code = error.code
+        response.headers.update(headers)
+        return response
+    page = render_template("http_error.html", code=error.code, name=error.name, description=error.description)
+    return page, error.code, headers

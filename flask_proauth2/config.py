@@ -17,9 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proauth2_wsgi import DataStore, Settings, SettingsError
-
-#: prefix of every configuration key
-PREFIX = "PROAUTH2_"
+from proauth2_wsgi.settings import PREFIX, from_text
 
 #: the extension's own keys and their defaults
 EXTENSION_DEFAULTS: dict[str, Any] = {
@@ -41,23 +39,14 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "PROAUTH2_ENDPOINTS_BEFORE_FLASK": False,
 }
 
-_SETTINGS_FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
-
-
-def _settings_default(field: dataclasses.Field[Any]) -> Any:
-    if field.default_factory is not dataclasses.MISSING:
-        return field.default_factory()
-    return field.default
-
-
-def _key(name: str) -> str:
-    return PREFIX + name.upper()
+_SETTINGS_FIELDS = dataclasses.fields(Settings)
 
 
 def set_defaults(config: dict[str, Any]) -> None:
     """``config.setdefault`` every ``PROAUTH2_*`` key."""
-    for name, field in _SETTINGS_FIELDS.items():
-        config.setdefault(_key(name), _settings_default(field))
+    for field in _SETTINGS_FIELDS:
+        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        config.setdefault(PREFIX + field.name.upper(), default)
     for key, value in EXTENSION_DEFAULTS.items():
         config.setdefault(key, value)
 
@@ -77,18 +66,6 @@ class Config:
     endpoints_before_flask: bool
 
 
-def _coerce(value: Any, default: Any) -> Any:
-    """Turn a string from the environment into the default's type (int or bool); others pass."""
-    if not isinstance(value, str) or isinstance(default, str):
-        return value
-    text = value.strip().lower()
-    if isinstance(default, bool):
-        return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text, value)
-    if isinstance(default, int) and text.isascii() and text.isdigit():  # not "²", which int() refuses
-        return int(text)
-    return value
-
-
 def _check(key: str, ok: bool, expected: str, value: Any) -> None:
     if not ok:
         raise SettingsError(f"{key}: expected {expected}, got {value!r}")
@@ -96,15 +73,8 @@ def _check(key: str, ok: bool, expected: str, value: Any) -> None:
 
 def load(config: Mapping[str, Any], instance_path: str) -> Config:
     """Validate the ``PROAUTH2_*`` keys of ``config`` into a :class:`Config`."""
-    options = {name: _coerce(config[_key(name)], _settings_default(field)) for name, field in _SETTINGS_FIELDS.items()}
-    try:
-        settings = Settings(**options)
-    except SettingsError as exc:
-        # Settings names the field first ("code_lifetime: ..."); name the config key instead.
-        name, _, reason = str(exc).partition(": ")
-        raise SettingsError(f"{_key(name)}: {reason}") from exc
-
-    own = {key: _coerce(config[key], default) for key, default in EXTENSION_DEFAULTS.items()}
+    settings = Settings.from_mapping(config)
+    own = {key: from_text(config[key], default) for key, default in EXTENSION_DEFAULTS.items()}
     database = own["PROAUTH2_DATABASE_URL"]
     if database is None:
         os.makedirs(instance_path, exist_ok=True)

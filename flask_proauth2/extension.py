@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, redirect, request
+from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from proauth2_wsgi import AccessToken, AuthorizationRequest, SettingsError, TemporarilyUnavailable
@@ -23,10 +23,10 @@ from proauth2_wsgi.endpoints import (
     AuthorizationServer,
     authorization_redirect,
     denial_redirect,
-    error_page,
     error_redirect,
     parse_authorization_request,
 )
+from proauth2_wsgi.endpoints.authorization import error_page_headers, error_page_status
 from proauth2_wsgi.errors import Proauth2Error
 from proauth2_wsgi.middleware import TOKEN, annotate, resource_request
 from proauth2_wsgi.protector import Protector, Refusal
@@ -40,6 +40,8 @@ from .globals import G_ATTRIBUTE
 
 #: the key of this extension in ``app.extensions``
 EXTENSION_KEY = "proauth2"
+#: the page of an authorization request that must not redirect; an app's own template of that name wins
+ERROR_TEMPLATE = "proauth2/error.html"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -205,7 +207,7 @@ class Proauth2:
         app.teardown_appcontext(state.close)
         app.register_error_handler(TemporarilyUnavailable, error_response)
         app.register_error_handler(StorageUnavailable, _storage_unavailable)
-        app.cli.add_command(cli.group)
+        app.cli.add_command(cli.command)
 
     @property
     def provider(self) -> Provider:
@@ -281,7 +283,10 @@ class Proauth2:
         ``redirect_uri``; :meth:`scope_descriptions` for the wording). An
         invalid request never returns: it aborts with the redirect back to
         the client carrying the error, or, when the client or redirect URI is
-        not trusted, with a 400 HTML error page (RFC 6749 §4.1.2.1).
+        not trusted, with a 400 HTML error page (RFC 6749 §4.1.2.1): the
+        template ``proauth2/error.html``, given ``error`` (its ``error`` and
+        ``error_description``). The extension ships a plain one; an app's own
+        ``templates/proauth2/error.html`` takes its place.
         Call it again when the consent form is posted back to the same URL.
         """
         state = _state()
@@ -289,7 +294,8 @@ class Proauth2:
             return parse_authorization_request(state.provider, request.args)
         except Proauth2Error as error:
             if error.redirect_uri is None:
-                abort(error_page(error))
+                page = render_template(ERROR_TEMPLATE, error=error)
+                abort(make_response(page, error_page_status(error), error_page_headers(error)))
             abort(_see_other(error_redirect(state.provider, error)))
 
     def authorization_response(

@@ -70,7 +70,8 @@ class EndpointsFirst:
 
 def create_blueprint(server: AuthorizationServer) -> Blueprint:
     """A blueprint mounting every route of one app's ``server``."""
-    blueprint = Blueprint("proauth2", __name__)
+    # Its template folder holds proauth2/error.html; an app's own templates/proauth2/error.html wins.
+    blueprint = Blueprint("proauth2", __name__, template_folder="templates")
     for path, endpoint in server.routes.items():
         blueprint.add_url_rule(
             path,

@@ -8,6 +8,8 @@ A bad value raises :class:`SettingsError` naming the setting.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +25,10 @@ DEFAULT_REFRESH_TOKEN_LIFETIME = 14 * 24 * 3600
 DEFAULT_CODE_LIFETIME = 60
 #: RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED"
 MAX_CODE_LIFETIME = 600
+#: the prefix of every setting's name in a configuration or the environment
+PREFIX = "PROAUTH2_"
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 class SettingsError(ValueError):
@@ -102,10 +108,59 @@ class Settings:
         if not callable(self.clock):
             raise SettingsError("clock: expected a callable returning seconds")
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], prefix: str = PREFIX) -> Settings:
+        """Settings from the ``PROAUTH2_*`` keys of ``values``: a Flask config, the environment, a file.
+
+        ``PROAUTH2_CODE_LIFETIME`` is ``code_lifetime``; keys that are absent
+        keep their defaults. Text (as the environment holds it) becomes what
+        the setting needs: ``"3600"`` a number, ``"false"`` a boolean, a JSON
+        object or list (or space-separated names) the scopes. A bad value
+        raises :class:`SettingsError` naming the key.
+        """
+        options = {}
+        for spec in dataclasses.fields(cls):
+            key = prefix + spec.name.upper()
+            if key in values:
+                options[spec.name] = from_text(values[key], _default(spec))
+        try:
+            return cls(**options)
+        except SettingsError as exc:
+            name, _, reason = str(exc).partition(": ")
+            raise SettingsError(f"{prefix}{name.upper()}: {reason}") from None
+
     @property
     def pkce_methods(self) -> tuple[str, ...]:
         """The ``code_challenge_method`` values this server accepts."""
         return ("S256", "plain") if self.allow_plain_pkce else ("S256",)
+
+
+def from_text(value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` when it is text from the environment; anything else as it is.
+
+    ``"3600"`` becomes an int, ``"true"``/``"false"`` (``yes``/``no``,
+    ``1``/``0``) a bool, JSON text a mapping or list where the default is one;
+    text that fits no such form stays text, for the setting's own check to refuse.
+    """
+    if not isinstance(value, str) or isinstance(default, str) or default is None:
+        return value
+    text = value.strip()
+    if isinstance(default, bool):
+        return _BOOLEANS.get(text.lower(), value)
+    if isinstance(default, int):
+        return int(text) if text.isascii() and text.isdigit() else value  # not "²", which int() takes
+    if isinstance(default, (Mapping, frozenset)) and text.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    return value
+
+
+def _default(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
 
 
 def _scope_names(name: str, scopes: Iterable[str]) -> frozenset[str]:

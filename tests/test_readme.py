@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from werkzeug.test import Client
 
 from proauth2_wsgi import Proauth2
 from proauth2_wsgi.pkce import s256_challenge
+from tests.http_server import free_port, serve
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
@@ -20,11 +27,19 @@ VERIFIER = "readme-verifier-" + "x" * 40
 CALLBACK = "http://127.0.0.1:8000/callback"
 
 
-def run_block(marker: str, name: str = "readme_example") -> dict[str, Any]:
+def block(marker: str, replace: dict[str, str] | None = None) -> str:
+    """The README's Python block containing ``marker``, with ``replace``'s substitutions (paths)."""
+    text = next(candidate for candidate in BLOCKS if marker in candidate)
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def run_block(marker: str, name: str = "readme_example", replace: dict[str, str] | None = None) -> dict[str, Any]:
     """Execute the README's Python block containing ``marker`` as a module named ``name``."""
-    block = next(block for block in BLOCKS if marker in block)
     module = types.ModuleType(name)
-    exec(compile(block, f"README.md ({marker})", "exec"), module.__dict__)
+    exec(compile(block(marker, replace), f"README.md ({marker})", "exec"), module.__dict__)
     return module.__dict__
 
 
@@ -69,9 +84,8 @@ def test_wsgi_authorization_example_completes_a_flow(tmp_path: Path, monkeypatch
     assert client.get("/authorize", query_string={"client_id": "nobody"}).status_code == 400
 
 
-def test_middleware_example_protects_the_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    example = run_block("BearerTokenMiddleware(api")
+def test_middleware_example_protects_the_api(tmp_path: Path) -> None:
+    example = run_block('public_paths=["/health"]', replace={"/srv/proauth2": str(tmp_path)})
     provider: Proauth2 = example["provider"]
     client_id, secret = provider.register_app("svc", grant_types=["client_credentials"])
     token = provider.request_access_token("client_credentials", client_id, secret)["access_token"]
@@ -115,3 +129,107 @@ def test_toy_grant_is_one_class_and_one_registration(capsys: pytest.CaptureFixtu
     assert capsys.readouterr().out.splitlines() == ["Bearer"]
     provider: Proauth2 = example["provider"]
     assert example["MagicWordGrant"].name in provider.grants
+
+
+def shell_exports() -> dict[str, str]:
+    """The ``export NAME=value`` lines of the README's command-line walkthrough."""
+    text = README.read_text(encoding="utf-8")
+    return {name: value.strip("'") for name, value in re.findall(r"^export (PROAUTH2_\w+)=(.+)$", text, re.M)}
+
+
+def cli_client(env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Register a client with the README's ``proauth2 create-client`` command, in a subprocess."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("proauth2")), "create-client", *args, "--json"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_the_command_line_walkthrough_gets_a_token_and_calls_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone, following the README: the CLI registers a client, the app serves a token and the API."""
+    exports = shell_exports()
+    assert exports["PROAUTH2_DATABASE_URL"].startswith("sqlite:////")  # an absolute path, as the text asks
+    env = {**exports, "PROAUTH2_DATABASE_URL": f"sqlite:///{tmp_path}/quickstart.db"}
+    client = cli_client(env, "My service", "--grant-type", "client_credentials", "--scope", "profile")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    example = run_block("# app.py\n", name="app")
+    with serve(example["app"]) as base_url:  # any free port: the issuer is not checked by this grant
+        token = requests.post(
+            f"{base_url}/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "profile"},
+            auth=(client["client_id"], client["client_secret"]),
+            timeout=10,
+        ).json()["access_token"]
+        hello = requests.get(f"{base_url}/api/hello", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        refused = requests.get(f"{base_url}/api/hello", timeout=10)
+    assert hello.text == f"hello {client['client_id']}, you may ['profile']"
+    assert refused.status_code == 401
+    example["provider"].store.dispose()
+
+
+def test_the_django_wiring_serves_request_meta_under_gunicorn(tmp_path: Path) -> None:
+    """``mysite/wsgi.py`` and ``myapp/views.py`` as the README shows them, in a project gunicorn serves."""
+    for package in ("mysite", "myapp"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "mysite" / "settings.py").write_text(
+        'SECRET_KEY = "readme-test"\nDEBUG = False\nALLOWED_HOSTS = ["*"]\nROOT_URLCONF = "mysite.urls"\n'
+        "INSTALLED_APPS = []\nMIDDLEWARE = []\nUSE_TZ = True\n"
+    )
+    (tmp_path / "mysite" / "urls.py").write_text(
+        "from django.urls import path\nfrom myapp import views\nurlpatterns = [path('me', views.me)]\n"
+    )
+    database = f"sqlite:///{tmp_path}/proauth2.db"
+    (tmp_path / "mysite" / "wsgi.py").write_text(
+        block("# mysite/wsgi.py", {"sqlite:////srv/proauth2/proauth2.db": database})
+    )
+    (tmp_path / "myapp" / "views.py").write_text(block("# myapp/views.py"))
+    client = cli_client({"PROAUTH2_DATABASE_URL": database}, "Django API client", "--grant-type", "client_credentials")
+    provider = Proauth2(database)
+    token = provider.request_access_token("client_credentials", client["client_id"], client["client_secret"])
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "mysite.wsgi"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        me = _get_when_up(f"http://127.0.0.1:{port}/me", {"Authorization": f"Bearer {token['access_token']}"})
+        assert me.json() == {"client": client["client_id"], "user": None}
+        assert requests.get(f"http://127.0.0.1:{port}/me", timeout=10).status_code == 401
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+        provider.store.dispose()
+
+
+def _get_when_up(url: str, headers: dict[str, str]) -> requests.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return requests.get(url, headers=headers, timeout=10)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_falcon_and_bottle_wiring_read_the_environ(tmp_path: Path) -> None:
+    example = run_block("# app.py (Falcon and Bottle)", replace={"/srv/proauth2": str(tmp_path)})
+    provider: Proauth2 = example["provider"]
+    client_id, secret = provider.register_app("Svc", grant_types=["client_credentials"])
+    token = provider.request_access_token("client_credentials", client_id, secret)["access_token"]
+    for app in (example["falcon_app"], example["bottle_app"]):
+        response = Client(app).get("/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.json == {"client": client_id, "user": None}
+        assert Client(app).get("/me").status_code == 401

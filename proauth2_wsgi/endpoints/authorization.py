@@ -34,20 +34,28 @@ if TYPE_CHECKING:
     from ..models import AuthorizationRequest
     from ..provider import Proauth2
 
-_ERROR_PAGE = """<!doctype html>
+#: the error page :func:`error_page` renders unless given another template; ``{error}`` and
+#: ``{description}`` are replaced, HTML-escaped
+ERROR_PAGE = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Authorization error</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Authorization error</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}}
+code{{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px}}</style></head>
 <body>
 <h1>The authorization request was refused</h1>
 <p><code>{error}</code></p>
 <p>{description}</p>
+<p>Nothing was sent to the application that asked. Go back to it and try again.</p>
 </body>
 </html>
 """
-_ERROR_PAGE_HEADERS = {
+#: headers of every error page: not cached, not framed, no script, no content sniffing
+ERROR_PAGE_HEADERS = {
     **NO_STORE,
-    "Content-Security-Policy": "default-src 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
 }
 
 
@@ -87,15 +95,26 @@ def error_redirect(provider: Proauth2, error: Proauth2Error) -> str:
     return add_query(error.redirect_uri, params)
 
 
-def error_page(error: Proauth2Error) -> Response:
+def error_page(error: Proauth2Error, template: str = ERROR_PAGE) -> Response:
     """An HTML page for an error that must not be redirected (RFC 6749 §4.1.2.1), text escaped.
 
-    The status is 400 for every refused request; a server fault keeps its
-    own (503 with ``Retry-After`` for an outage).
+    ``template`` is the app's own page, with ``{error}`` and ``{description}``
+    where the (escaped) error code and description go, and ``{{``/``}}`` for
+    literal braces. The status is 400 for every refused request; a server
+    fault keeps its own (503 with ``Retry-After`` for an outage).
     """
-    body = _ERROR_PAGE.format(error=escape(error.error), description=escape(error.error_description or ""))
-    status = error.status_code if error.status_code >= 500 else 400
-    return Response(body, status=status, mimetype="text/html", headers={**_ERROR_PAGE_HEADERS, **error.headers})
+    body = template.format(error=escape(error.error), description=escape(error.error_description or ""))
+    return Response(body, status=error_page_status(error), mimetype="text/html", headers=error_page_headers(error))
+
+
+def error_page_status(error: Proauth2Error) -> int:
+    """The status of an error page: 400, or the server fault's own (503, 500)."""
+    return error.status_code if error.status_code >= 500 else 400
+
+
+def error_page_headers(error: Proauth2Error) -> dict[str, str]:
+    """The headers of an error page (:data:`ERROR_PAGE_HEADERS`, with ``Retry-After`` for an outage)."""
+    return {**ERROR_PAGE_HEADERS, **error.headers}
 
 
 def add_query(uri: str, params: Mapping[str, str]) -> str:

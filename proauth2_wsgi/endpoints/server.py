@@ -32,7 +32,7 @@ from .revocation import RevocationEndpoint
 from .token import TokenEndpoint
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from ..provider import Proauth2
 
@@ -56,7 +56,9 @@ class AuthorizationServer:
     ``authorization_endpoint`` is the host app's own authorization URL,
     advertised in the metadata (absolute, or a path below the issuer).
     Registration (RFC 7591) is off by default; with ``registration=True`` it
-    is open unless ``initial_access_token`` is given.
+    is open unless ``initial_access_token`` is given. ``app`` answers every
+    other path (your application, behind a ``BearerTokenMiddleware``), so one
+    WSGI app serves both; without it, other paths are a JSON 404.
     """
 
     def __init__(
@@ -67,7 +69,9 @@ class AuthorizationServer:
         registration: bool = False,
         initial_access_token: str | None = None,
         prefix: str = DEFAULT_PREFIX,
+        app: WSGIApplication | None = None,
     ) -> None:
+        self.app = app
         if initial_access_token is not None and not registration:
             raise ValueError("initial_access_token needs registration=True")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -103,9 +107,9 @@ class AuthorizationServer:
                 self.routes.update({issuer_path + path: app for path, app in paths.values()})
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        app = self.routes.get(environ.get("PATH_INFO", ""))
-        if app is None:
-            return error_response(Proauth2Error("not_found", "no such endpoint", status_code=404))(
-                environ, start_response
-            )
-        return app(environ, start_response)
+        endpoint = self.routes.get(environ.get("PATH_INFO", ""))
+        if endpoint is not None:
+            return endpoint(environ, start_response)
+        if self.app is not None:
+            return self.app(environ, start_response)
+        return error_response(Proauth2Error("not_found", "no such endpoint", status_code=404))(environ, start_response)

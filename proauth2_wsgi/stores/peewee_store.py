@@ -117,6 +117,8 @@ class PeeweeDataStore(DataStore):
     "postgres", "secret", engine="postgresql")``; with no host the database is
     a SQLite file. With ``auto_migrate=False`` the store never changes the
     schema itself: run ``proauth2 migrate`` (or :meth:`migrate`) at deploy time.
+    ``log_outages=False`` leaves the first failure and the recovery unlogged
+    (a command line that prints the error itself).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class PeeweeDataStore(DataStore):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         timeout: int = DEFAULT_TIMEOUT,
         auto_migrate: bool = True,
+        log_outages: bool = True,
     ) -> None:
         database = database or DEFAULT_URL
         if "://" in database:
@@ -138,6 +141,15 @@ class PeeweeDataStore(DataStore):
         engine = engine or ("sqlite" if host is None else "postgresql")
         if engine not in _ENGINES:
             raise ValueError(f"engine must be one of {', '.join(_ENGINES)}")
+        if engine == "sqlite" and database not in (":memory:", "") and not os.path.isabs(database):
+            resolved = os.path.abspath(database)
+            _LOG.warning(
+                "the SQLite path %r is relative: it resolves to %s from the working directory; "
+                "give an absolute path (sqlite:////path/proauth2.db) so every process opens the same file",
+                database,
+                resolved,
+            )
+            database = resolved
         self.engine = engine
         self.auto_migrate = auto_migrate
         self.location = database if engine == "sqlite" else f"{host or 'localhost'}:{port or 'default port'}/{database}"
@@ -153,6 +165,7 @@ class PeeweeDataStore(DataStore):
         self._schema_ready = False
         self._schema_lock = threading.Lock()
         self._failing = False
+        self._log_outages = log_outages
         self._pid = os.getpid()
         if hasattr(os, "register_at_fork"):
             ref = weakref.WeakMethod(self._after_fork)
@@ -209,12 +222,14 @@ class PeeweeDataStore(DataStore):
         error = StorageUnavailable(f"the {self.engine} database at {self.location} failed: {reason}")
         if not self._failing:
             self._failing = True
-            _LOG.warning("storage unavailable: %s", error.detail)
+            if self._log_outages:
+                _LOG.warning("storage unavailable: %s", error.detail)
         return error
 
     def _recovered(self) -> None:
         self._failing = False
-        _LOG.warning("storage available again: the %s database at %s", self.engine, self.location)
+        if self._log_outages:
+            _LOG.warning("storage available again: the %s database at %s", self.engine, self.location)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

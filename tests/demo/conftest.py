@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 import requests
 
 from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
+from tests.http_server import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -46,12 +46,6 @@ CHROMIUM_ARGS = [
 START_TIMEOUT = 30
 STOP_TIMEOUT = 15
 DEMO_USER, DEMO_PASSWORD = "alice", "wonderland"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DemoServer:
@@ -88,9 +82,9 @@ class DemoServer:
             time.sleep(0.1)
         pytest.fail(f"the demo did not answer within {START_TIMEOUT} s:\n{self.output()}")
 
-    def interrupt(self) -> tuple[int, str]:
-        """Send SIGINT, as Ctrl-C in a terminal does; the exit status and the output."""
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, stop: signal.Signals = signal.SIGINT) -> tuple[int, str]:
+        """Send SIGINT, as Ctrl-C in a terminal does (or another signal); the exit status and the output."""
+        self.process.send_signal(stop)
         try:
             code = self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -102,7 +96,7 @@ class DemoServer:
 
 def demo_command(instance: Path, port: int = 0, database_url: str | None = None) -> list[str]:
     """``python -m demo`` with this interpreter (the venv's), its own instance folder and port."""
-    command = [sys.executable, "-m", "demo", "--port", str(port or _free_port()), "--instance-path", str(instance)]
+    command = [sys.executable, "-m", "demo", "--port", str(port or free_port()), "--instance-path", str(instance)]
     if database_url:
         command += ["--database-url", database_url]
     return command
@@ -124,7 +118,7 @@ def running_demo(
     The demo's own settings come from ``env`` only (:func:`demo_env`), so a
     developer's shell cannot change what is tested.
     """
-    port = _free_port()
+    port = free_port()
     instance = tmp_dir / "instance"
     log = tmp_dir / "demo.log"
     command = demo_command(instance, port, database_url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-    from playwright.sync_api import Page, Request, Route
+    from playwright.sync_api import Browser, Page, Request, Route
 
 pytestmark = pytest.mark.browser
 
@@ -219,3 +220,55 @@ def test_login_and_consent_cannot_be_framed(page: Page, demo: DemoServer) -> Non
         assert len(children) == 2
         for frame in children:
             assert frame.locator("form, button, input").count() == 0, frame.url
+
+
+#: where the browser tests leave their screenshots, for people to look at
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+#: a desktop window and a phone's (an iPhone 14's CSS pixels)
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_every_page_rendered_at_desktop_and_phone_width(chromium: Browser, demo: DemoServer, device: str) -> None:
+    """Screenshots of every page (build/screenshots/): no page is wider than the window, each has the layout."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport=VIEWPORTS[device])  # type: ignore[arg-type]
+    page = context.new_page()
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(SCREENSHOTS / f"{device}-{name}.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= VIEWPORTS[device]["width"], f"{name} is {width}px wide"
+        assert page.locator("nav a[href='/']").count() == 1, name
+
+    try:
+        page.goto(demo.url("/"))
+        shot("home")
+        page.goto(demo.url("/no/such/page"))
+        shot("not-found")
+        page.goto(demo.url("/authorize?client_id=nobody"))
+        shot("authorization-error")
+        page.goto(demo.url("/client/"))
+        shot("client")
+        page.get_by_role("button", name="Sign in with proauth2").click()
+        page.wait_for_url(re.compile(r"/login\?"))
+        page.fill("input[name=username]", DEMO_USER)
+        page.fill("input[name=password]", "not the password")
+        page.get_by_role("button", name="Sign in").click()
+        shot("login-failed")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/authorize\?"))
+        shot("consent")
+        page.get_by_role("button", name="Deny").click()
+        page.wait_for_url(re.compile(r"/client/callback\?"))
+        shot("client-denied")
+        page.get_by_role("link", name="Try again").click()
+        page.wait_for_url(re.compile(r"/authorize\?"))
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(re.compile(r"/client/callback\?"))
+        shot("client-signed-in")
+        page.goto(demo.url("/"))
+        shot("home-signed-in")
+    finally:
+        context.close()

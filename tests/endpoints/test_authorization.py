@@ -212,4 +212,15 @@ def test_error_page_escapes_its_text() -> None:
     assert "<script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body
     assert response.status_code == 400
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "script-src" not in response.headers["Content-Security-Policy"]  # no script, from anywhere
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_app_renders_the_error_page_with_its_own_template() -> None:
+    """The hook of the plain-WSGI helper: the app's page, the error's text escaped into it."""
+    template = "<main class=mine><h1>{{ Oops }}</h1><p>{error}: {description}</p></main>"
+    response = error_page(Proauth2Error("invalid_client", "unknown <client>"), template=template)
+    body = response.get_data(as_text=True)
+    assert body == "<main class=mine><h1>{ Oops }</h1><p>invalid_client: unknown &lt;client&gt;</p></main>"
+    assert response.status_code == 400 and response.headers["Cache-Control"] == "no-store"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -137,3 +138,19 @@ def test_authorization_error_page_is_shown_even_to_an_app_with_its_own_400_handl
     response = app.test_client().get("/authorize", query_string={"client_id": "nope", "response_type": "code"})
     assert response.status_code == 400
     assert "The authorization request was refused" in response.get_data(as_text=True)
+
+
+def test_the_error_page_is_a_template_the_app_overrides(make_app: MakeApp, tmp_path: Path) -> None:
+    """``proauth2/error.html``: the extension's plain page, unless the app has its own of that name."""
+    default = make_app().test_client().get("/authorize", query_string={"client_id": "nobody"})
+    assert default.status_code == 400 and "The authorization request was refused" in default.text
+    assert default.headers["X-Frame-Options"] == "DENY" and default.headers["Cache-Control"] == "no-store"
+    (tmp_path / "proauth2").mkdir()
+    (tmp_path / "proauth2" / "error.html").write_text(
+        "<p class=house-style>{{ error.error }}: {{ error.error_description }}</p>", encoding="utf-8"
+    )
+    app = make_app()
+    app.jinja_loader.searchpath.insert(0, str(tmp_path))  # type: ignore[union-attr]
+    custom = app.test_client().get("/authorize", query_string={"client_id": "<nobody>"})
+    assert custom.status_code == 400
+    assert custom.text == "<p class=house-style>invalid_client: unknown client_id</p>"

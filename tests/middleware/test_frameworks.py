@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import requests
 from werkzeug.test import Client
 
 from proauth2_wsgi import Proauth2
-from tests.http_server import serve
+from tests.http_server import free_port, serve
 from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer
 from tests.middleware.frameworks import FRAMEWORKS, build
 
@@ -49,12 +48,6 @@ def check_over_http(base_url: str, token: str) -> None:
 def test_threaded_server_on_loopback(provider: Proauth2, tokens: Tokens) -> None:
     with serve(build(provider)) as base_url:
         check_over_http(base_url, tokens.for_user("alice"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,21 +9,16 @@ import pytest
 from werkzeug.test import Client
 
 from proauth2_wsgi import BearerTokenMiddleware, PeeweeDataStore, Proauth2, TemporarilyUnavailable
+from tests.http_server import free_port
 from tests.middleware.conftest import bearer, echo_app
 
 TOKEN = "A" * 43
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(params=["postgresql", "mysql"])
 def down_provider(request: pytest.FixtureRequest) -> Iterator[Proauth2]:
     """A provider whose database server is not there (nothing listens on the port)."""
-    url = f"{request.param}://proauth2:s3cret-password@127.0.0.1:{closed_port()}/proauth2"
+    url = f"{request.param}://proauth2:s3cret-password@127.0.0.1:{free_port()}/proauth2"
     store = PeeweeDataStore(url, auto_migrate=False, timeout=1)
     yield Proauth2(store)
     store.close()
