@@ -65,6 +65,11 @@ class ClientCredentials:
     def __iter__(self) -> Iterator[str | None]:
         return iter((self.client_id, self.client_secret))
 
+    def __repr__(self) -> str:
+        # At a Python prompt the repr is all one sees: say where the secret is, never what it is.
+        secret = "None" if self.client_secret is None else "<hidden: read .client_secret now, it is shown once>"
+        return f"ClientCredentials(client_id={self.client_id!r}, client_secret={secret})"
+
 
 @dataclass(frozen=True)
 class AccessToken:

@@ -64,6 +64,7 @@ def test_reprs_never_show_secrets(provider: Proauth2) -> None:
     credentials = provider.register_app("Repr", [REDIRECT_URI])
     client = provider.get_client(credentials.client_id)
     assert credentials.client_secret not in repr(credentials)
+    assert ".client_secret" in repr(credentials)  # at a Python prompt: where the secret is, shown once
     assert client is not None and client.secret_hash not in repr(client)
 
 

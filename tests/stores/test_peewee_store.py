@@ -195,3 +195,19 @@ def test_close_keeps_pooled_connections_for_the_next_request(database_url: str) 
     finally:
         store.dispose()
     assert store._db._connections == []
+
+
+def test_a_relative_sqlite_path_is_resolved_once_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each process resolves a relative path against its own working directory: say so, and pin it."""
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="proauth2.storage"):
+        store = PeeweeDataStore("sqlite:///relative.db")
+    assert store.location == str(tmp_path / "relative.db")
+    [record] = caplog.records
+    assert "relative" in record.getMessage() and str(tmp_path / "relative.db") in record.getMessage()
+    monkeypatch.chdir("/")  # a later chdir (a daemonising server) changes nothing
+    store.fetch("clients", client_id="x")
+    assert (tmp_path / "relative.db").exists()
+    store.dispose()
