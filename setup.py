@@ -33,7 +33,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["proauth2_wsgi", "proauth2_wsgi.*", "flask_proauth2", "flask_proauth2.*"]),
     package_data={"proauth2_wsgi": ["py.typed"], "flask_proauth2": ["py.typed", "templates/proauth2/*.html"]},
-    install_requires=["werkzeug>=2.3", "peewee>=3.17"],
+    # joserfc (JOSE: JWS, JWK sets, RFC 7638 thumbprints) on cryptography: ID tokens and JWT access tokens
+    install_requires=["werkzeug>=2.3", "peewee>=3.17", "joserfc>=1.0", "cryptography>=42"],
     entry_points={"console_scripts": ["proauth2 = proauth2_wsgi.cli:main"]},
     extras_require={
         "flask": FLASK,

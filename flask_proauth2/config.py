@@ -35,6 +35,8 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "PROAUTH2_REALM": "api",
     #: the URL of the app's own authorization view (absolute, or a path below the issuer), for the metadata
     "PROAUTH2_AUTHORIZATION_ENDPOINT": None,
+    #: the URL of the app's own RP-Initiated Logout view (OpenID Connect), for the metadata
+    "PROAUTH2_END_SESSION_ENDPOINT": None,
     #: answer the OAuth endpoints before Flask dispatches (faster; Flask's request hooks then skip them)
     "PROAUTH2_ENDPOINTS_BEFORE_FLASK": False,
 }
@@ -63,6 +65,7 @@ class Config:
     url_prefix: str
     realm: str
     authorization_endpoint: str | None
+    end_session_endpoint: str | None
     endpoints_before_flask: bool
 
 
@@ -107,13 +110,14 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         "printable text without quotes or backslashes",
         realm,
     )
-    authorize = own["PROAUTH2_AUTHORIZATION_ENDPOINT"]
-    _check(
-        "PROAUTH2_AUTHORIZATION_ENDPOINT",
-        authorize is None or (isinstance(authorize, str) and (authorize.startswith("/") or "://" in authorize)),
-        'a URL, or a path such as "/authorize"',
-        authorize,
-    )
+    for key in ("PROAUTH2_AUTHORIZATION_ENDPOINT", "PROAUTH2_END_SESSION_ENDPOINT"):
+        value = own[key]
+        _check(
+            key,
+            value is None or (isinstance(value, str) and (value.startswith("/") or "://" in value)),
+            'a URL, or a path such as "/authorize"',
+            value,
+        )
     return Config(
         settings=settings,
         database=database,
@@ -122,6 +126,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         initial_access_token=token,
         url_prefix=prefix,
         realm=realm,
-        authorization_endpoint=authorize,
+        authorization_endpoint=own["PROAUTH2_AUTHORIZATION_ENDPOINT"],
+        end_session_endpoint=own["PROAUTH2_END_SESSION_ENDPOINT"],
         endpoints_before_flask=own["PROAUTH2_ENDPOINTS_BEFORE_FLASK"],
     )

@@ -29,6 +29,10 @@ from proauth2_wsgi.endpoints import (
 from proauth2_wsgi.endpoints.authorization import error_page_headers, error_page_status
 from proauth2_wsgi.errors import Proauth2Error
 from proauth2_wsgi.middleware import TOKEN, annotate, resource_request
+from proauth2_wsgi.oidc import Login, Step
+from proauth2_wsgi.oidc.claims import ClaimsLoader
+from proauth2_wsgi.oidc.login import login_return_url
+from proauth2_wsgi.oidc.logout import LogoutRequest
 from proauth2_wsgi.protector import Protector, Refusal
 from proauth2_wsgi.responses import error_response
 from proauth2_wsgi.scopes import parse_scope
@@ -122,8 +126,24 @@ class Proauth2:
     """
 
     def __init__(self, app: Flask | None = None) -> None:
+        self._claims_loader: ClaimsLoader | None = None
         if app is not None:
             self.init_app(app)
+
+    # -- OpenID Connect: the user's claims ------------------------------------------
+
+    def claims_loader(self, loader: ClaimsLoader) -> ClaimsLoader:
+        """Decorate the function giving a user's claims: ``(user_id, scopes, claims_request) -> dict``.
+
+        proauth2 releases from what it returns only what the granted scopes
+        (OIDC Core §5.4) and the ``claims`` request (§5.5) allow, with ``sub``
+        always, in ID tokens and UserInfo answers.
+        """
+        self._claims_loader = loader
+        return loader
+
+    def _load_claims(self, user_id: str, scopes: frozenset[str], claims_request: Any) -> Any:
+        return {} if self._claims_loader is None else self._claims_loader(user_id, scopes, claims_request)
 
     def init_app(self, app: Flask) -> None:
         """Configure ``app``: validate its ``PROAUTH2_*`` keys, open its store, mount the endpoints.
@@ -174,6 +194,11 @@ class Proauth2:
         ``PROAUTH2_AUTHORIZATION_ENDPOINT`` (``None``)
             the URL of the app's own authorization view, absolute or a path
             below the issuer (``"/authorize"``), announced in the metadata document.
+        ``PROAUTH2_OPENID`` (``False``), ``PROAUTH2_KEY_SECRET``, ``PROAUTH2_SIGNING_KEYS``
+            OpenID Connect: ID tokens, UserInfo, discovery, JWKS; signing keys
+            encrypted under the key secret (32+ characters), or from configuration.
+        ``PROAUTH2_END_SESSION_ENDPOINT`` (``None``)
+            the URL of the app's own logout view (RP-Initiated Logout), for the metadata.
         ``PROAUTH2_ENDPOINTS_BEFORE_FLASK`` (``False``)
             answer the endpoints before Flask dispatches: 50-70 µs faster per
             request, but the app's request hooks (CORS, rate limits) skip them.
@@ -192,9 +217,11 @@ class Proauth2:
             except ValueError as exc:  # an unknown scheme, a malformed URL: name the key
                 raise SettingsError(f"PROAUTH2_DATABASE_URL: {exc}") from None
         provider = Provider(store, conf.settings)
+        provider.claims_loader = self._load_claims
         server = AuthorizationServer(
             provider,
             authorization_endpoint=conf.authorization_endpoint,
+            end_session_endpoint=conf.end_session_endpoint,
             registration=conf.registration,
             initial_access_token=conf.initial_access_token,
             prefix=conf.url_prefix,
@@ -299,18 +326,62 @@ class Proauth2:
             abort(_see_other(error_redirect(state.provider, error)))
 
     def authorization_response(
-        self, auth_request: AuthorizationRequest, user_id: str | int, approved: bool
+        self, auth_request: AuthorizationRequest, user: Login | str | int, approved: bool
     ) -> Response:
         """The redirect answering an authorization request the user approved or denied.
 
-        Approved: ``code``, ``state`` and ``iss`` (RFC 6749 §4.1.2, RFC 9207);
-        denied: ``error=access_denied``. A ``303 See Other``, so that a posted
-        consent form is not posted again to the client (RFC 9700 §4.12).
+        ``user`` is the signed-in :class:`~proauth2_wsgi.oidc.Login` (who, when,
+        how: what ID tokens say), or the user's id. Approved: ``code``,
+        ``state`` and ``iss`` (RFC 6749 §4.1.2, RFC 9207), the consent
+        remembered; denied: ``error=access_denied``. A ``303 See Other``, so
+        that a posted consent form is not posted again to the client
+        (RFC 9700 §4.12).
         """
         provider = _state().provider
         if approved:
-            return _see_other(authorization_redirect(provider, auth_request, user_id))
+            return _see_other(authorization_redirect(provider, auth_request, user))
         return _see_other(denial_redirect(provider, auth_request))
+
+    def authorization_step(self, auth_request: AuthorizationRequest, login: Login | None) -> Step:
+        """What the request needs next: ``Step.LOGIN``, ``Step.CONSENT`` or ``Step.ANSWER``.
+
+        ``prompt=login``, ``max_age`` and ``id_token_hint`` ask for a login;
+        ``prompt=consent``, or scopes the user has not consented to before, a
+        consent. With ``prompt=none`` a step that needs the user never
+        returns: it aborts with the redirect carrying ``login_required`` or
+        ``consent_required`` (OIDC Core §3.1.2.6).
+        """
+        provider = _state().provider
+        try:
+            return provider.next_step(auth_request, login)
+        except Proauth2Error as error:
+            abort(_see_other(error_redirect(provider, error)))
+
+    def login_return_url(self) -> str:
+        """Where the login page should send the user back: this request, its login demands met.
+
+        The current URL without ``prompt=login`` and ``max_age``, so that the
+        fresh sign-in answers them instead of asking again.
+        """
+        return login_return_url(request.full_path)
+
+    # -- OpenID Connect: RP-Initiated Logout ------------------------------------------
+
+    def validate_logout_request(self) -> LogoutRequest:
+        """Check the current request as an RP-Initiated Logout request; a refusal aborts with the 400 page.
+
+        ``logout.verified`` tells whether an ID token this server issued names
+        who is leaving (end the session at once), or not (ask first).
+        """
+        try:
+            return _state().provider.validate_logout_request(request.values)
+        except Proauth2Error as error:
+            page = render_template(ERROR_TEMPLATE, error=error)
+            abort(make_response(page, error_page_status(error), error_page_headers(error)))
+
+    def logout_response(self, logout: LogoutRequest, default: str = "/") -> Response:
+        """The redirect after the app ended the session: the client's registered URI with ``state``, or ``default``."""
+        return _see_other(logout.redirect_url() or default)
 
     def scope_descriptions(self, auth_request: AuthorizationRequest) -> dict[str, str]:
         """The requested scopes with their ``PROAUTH2_SCOPES`` descriptions, for a consent page."""

@@ -11,16 +11,29 @@ one carries the ``redirect_uri`` and ``state`` to send it back with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import pkce, uris
-from .errors import InvalidClient, InvalidRequest, Proauth2Error, UnauthorizedClient, UnsupportedResponseType
+from .errors import (
+    InvalidClient,
+    InvalidRequest,
+    Proauth2Error,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+)
+from .keyset import UnverifiableToken
 from .models import AuthorizationRequest, Client
+from .oidc import parameters as oidc_parameters
+from .oidc.claims import parse_claims_request
+from .oidc.login import Login
 from .scopes import grant_scope
 from .tokens import generate_id, generate_secret, hash_secret
 
 if TYPE_CHECKING:
     from .clients import Clients
+    from .keyset import KeySet
     from .records import Records
     from .request import Parameters
     from .settings import Settings
@@ -46,10 +59,13 @@ _REDIRECT_DECIDING = ("client_id", "redirect_uri")
 class AuthorizationRequests:
     """Validate authorization requests and issue their codes, for one provider."""
 
-    def __init__(self, settings: Settings, records: Records, clients: Clients, now: Callable[[], int]) -> None:
+    def __init__(
+        self, settings: Settings, records: Records, clients: Clients, keys: KeySet, now: Callable[[], int]
+    ) -> None:
         self._settings = settings
         self._records = records
         self._clients = clients
+        self._keys = keys
         self._now = now
 
     def check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> tuple[Client, str]:
@@ -96,9 +112,12 @@ class AuthorizationRequests:
                 params.get("scope"), client.default_scope, client.scopes & frozenset(self._settings.scopes)
             )
             challenge, method = self._pkce(client, params)
+            openid = self._openid(client, scopes, params) if self._settings.openid and "openid" in scopes else {}
         except Proauth2Error as exc:
             exc.redirect_uri, exc.state = target, state
             raise
+        if openid and "offline_access" in scopes and "consent" not in openid["prompt"]:
+            scopes = scopes - {"offline_access"}  # OIDC Core §11: ignored unless the user is asked to consent
         return AuthorizationRequest(
             client=client,
             redirect_uri=target,
@@ -107,7 +126,44 @@ class AuthorizationRequests:
             state=state,
             code_challenge=challenge,
             code_challenge_method=method,
+            **openid,
         )
+
+    def _openid(self, client: Client, scopes: frozenset[str], params: Parameters) -> dict[str, Any]:
+        """The OpenID Connect parameters of an authentication request (OIDC Core §3.1.2.1)."""
+        if params.get("request") is not None:
+            raise RequestNotSupported("request objects are not supported")
+        if params.get("request_uri") is not None:
+            raise RequestUriNotSupported("request_uri is not supported here")
+        return {
+            "nonce": oidc_parameters.parse_text("nonce", params.get("nonce"), oidc_parameters.MAX_NONCE_LENGTH),
+            "prompt": oidc_parameters.parse_prompt(params.get("prompt")),
+            "max_age": oidc_parameters.parse_max_age(params.get("max_age")),
+            "login_hint": oidc_parameters.parse_text("login_hint", params.get("login_hint")),
+            "id_token_hint_subject": self._hinted_subject(client, params.get("id_token_hint")),
+            "ui_locales": oidc_parameters.parse_words("ui_locales", params.get("ui_locales")),
+            "claims_locales": oidc_parameters.parse_words("claims_locales", params.get("claims_locales")),
+            "acr_values": oidc_parameters.parse_words("acr_values", params.get("acr_values")),
+            "display": oidc_parameters.parse_text("display", params.get("display")),
+            "claims": parse_claims_request(params.get("claims")),
+        }
+
+    def _hinted_subject(self, client: Client, hint: str | None) -> str | None:
+        """The ``sub`` of an ``id_token_hint``: an ID token this server issued to this client, expired or not."""
+        if hint is None:
+            return None
+        try:
+            _, claims = self._keys.verify(hint)
+        except UnverifiableToken:
+            raise InvalidRequest("id_token_hint is not an ID token this server issued") from None
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+        if claims.get("iss") != self._settings.issuer or client.client_id not in audiences:
+            raise InvalidRequest("id_token_hint was not issued to this client")
+        subject = claims.get("sub")
+        if not isinstance(subject, str):
+            raise InvalidRequest("id_token_hint has no subject")
+        return subject
 
     def _pkce(self, client: Client, params: Parameters) -> tuple[str | None, str | None]:
         """The PKCE challenge and method (RFC 7636 §4.3), required for public clients and by default."""
@@ -125,14 +181,19 @@ class AuthorizationRequests:
             raise InvalidRequest("code_challenge is required (PKCE, RFC 7636)")
         return None, None
 
-    def issue_code(self, request: AuthorizationRequest, user_id: str | int) -> str:
-        """Issue a one-time authorization code for a validated request the user approved."""
+    def issue_code(self, request: AuthorizationRequest, user: Login | str | int) -> str:
+        """Issue a one-time authorization code for a validated request the user approved.
+
+        ``user`` is the :class:`~proauth2_wsgi.oidc.Login` (who, when, how) or
+        just the user's id, for a user authenticated now.
+        """
+        login = as_login(user, self._now())
         code = generate_secret()
         self._records.add_code(
             {
                 "code_hash": hash_secret(code),
                 "client_id": request.client.client_id,
-                "user_id": user_id_text(user_id),
+                "user_id": login.user_id,
                 "redirect_uri": request.redirect_uri,
                 "redirect_uri_given": request.redirect_uri_given,
                 "scopes": request.scopes,
@@ -141,13 +202,24 @@ class AuthorizationRequests:
                 "grant_id": generate_id(),
                 "expires_at": self._now() + self._settings.code_lifetime,
                 "used": False,
+                "nonce": request.nonce,
+                "auth_time": login.auth_time,
+                "acr": login.acr,
+                "amr": list(login.amr),
+                "claims": request.claims,
             }
         )
         return code
 
-    def response(self, request: AuthorizationRequest, user_id: str | int) -> dict[str, str]:
-        """The parameters of a successful authorization response: ``code``, ``state``, ``iss`` (RFC 9207)."""
-        response = {"code": self.issue_code(request, user_id)}
+    def response(self, request: AuthorizationRequest, user: Login | str | int) -> dict[str, str]:
+        """The parameters of a successful authorization response: ``code``, ``state``, ``iss`` (RFC 9207).
+
+        The user's consent to the request's scopes is remembered (a later
+        request for no more can be answered without asking, :meth:`next_step`).
+        """
+        login = as_login(user, self._now())
+        self._records.remember_consent(request.client.client_id, login.user_id, request.scopes, self._now())
+        response = {"code": self.issue_code(request, login)}
         if request.state is not None:
             response["state"] = request.state
         if self._settings.issuer:
@@ -157,6 +229,14 @@ class AuthorizationRequests:
 
 #: longest user id (what the app identifies its user by)
 MAX_USER_ID_LENGTH = 255
+
+
+def as_login(user: Login | str | int, now: int) -> Login:
+    """``user`` as a :class:`Login`: a bare user id is a user who authenticated ``now``."""
+    if isinstance(user, Login):
+        user_id_text(user.user_id)
+        return user
+    return Login(user_id_text(user), now)
 
 
 def user_id_text(user_id: object) -> str:

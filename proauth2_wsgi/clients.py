@@ -105,7 +105,7 @@ class Clients:
             default_scope,
             method,
         )
-        extra = _checked_metadata(metadata or {})
+        extra = self._checked_metadata(metadata or {})
         secret = generate_secret() if method.confidential else None
         client_id = generate_id()
         self._records.add_client(
@@ -148,7 +148,7 @@ class Clients:
             method,
         )
         if metadata is not None:
-            fields["metadata"] = _checked_metadata(metadata)
+            fields["metadata"] = self._checked_metadata({**client.metadata, **metadata})
         self._records.update_client(client.client_id, fields)
         updated = self.get(client.client_id)
         assert updated is not None  # just written
@@ -184,6 +184,37 @@ class Clients:
         if not method.verify(client, presented, context):
             raise InvalidClient(_AUTHENTICATION_FAILED)
         return client
+
+    def _checked_metadata(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """Further client metadata: a JSON object of at most :data:`MAX_METADATA_BYTES`.
+
+        What changes behaviour is checked: ``post_logout_redirect_uris``
+        (like redirect URIs) and ``id_token_signed_response_alg`` (one of the
+        server's signing algorithms).
+        """
+        if not isinstance(metadata, Mapping):
+            raise InvalidClientMetadata("client metadata must be an object")
+        try:  # UnicodeEncodeError (a lone surrogate) is a ValueError too
+            encoded = json.dumps(metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError):
+            raise InvalidClientMetadata("client metadata must hold JSON values only") from None
+        if len(encoded) > MAX_METADATA_BYTES:
+            raise InvalidClientMetadata(f"client metadata must be under {MAX_METADATA_BYTES // 1024} KiB")
+        logout_uris = metadata.get("post_logout_redirect_uris")
+        if logout_uris is not None:
+            if not isinstance(logout_uris, list) or len(logout_uris) > MAX_REDIRECT_URIS:
+                raise InvalidRedirectUri(f"post_logout_redirect_uris: a list of at most {MAX_REDIRECT_URIS} URIs")
+            for uri in logout_uris:
+                try:
+                    uris.validate_redirect_uri(uri)
+                except ValueError as exc:
+                    raise InvalidRedirectUri(f"post_logout_redirect_uris: {exc}") from None
+        alg = metadata.get("id_token_signed_response_alg")
+        if alg is not None and alg not in self._settings.signing_algorithms:
+            raise InvalidClientMetadata(
+                f"id_token_signed_response_alg must be one of {', '.join(self._settings.signing_algorithms)}"
+            )
+        return dict(metadata)
 
     # -- checks -------------------------------------------------------------------------
 
@@ -242,19 +273,6 @@ class Clients:
         if "refresh_token" in names and not any(grant.issues_refresh_tokens for grant in grants):
             raise InvalidClientMetadata("refresh_token needs a grant that issues refresh tokens (authorization_code)")
         return grants
-
-
-def _checked_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """Further client metadata: a JSON object of at most :data:`MAX_METADATA_BYTES`."""
-    if not isinstance(metadata, Mapping):
-        raise InvalidClientMetadata("client metadata must be an object")
-    try:  # UnicodeEncodeError (a lone surrogate) is a ValueError too
-        encoded = json.dumps(metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError):
-        raise InvalidClientMetadata("client metadata must hold JSON values only") from None
-    if len(encoded) > MAX_METADATA_BYTES:
-        raise InvalidClientMetadata(f"client metadata must be under {MAX_METADATA_BYTES // 1024} KiB")
-    return dict(metadata)
 
 
 def _known_scopes(what: str, value: Iterable[str] | str, allowed: frozenset[str]) -> frozenset[str]:

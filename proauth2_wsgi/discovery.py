@@ -72,6 +72,10 @@ def server_metadata(
         "code_challenge_methods_supported": list(settings.pkce_methods),
         "authorization_response_iss_parameter_supported": True,
     }
+    if settings.openid:
+        from .oidc.discovery import openid_metadata
+
+        merge_metadata(document, openid_metadata(settings))
     for component in (*grants, *methods):
         merge_metadata(document, component.metadata())
     for extra in contributions:

@@ -26,7 +26,10 @@ from typing import Any, ClassVar
 __all__ = [
     "STATUS_BY_ERROR",
     "AccessDenied",
+    "AccountSelectionRequired",
+    "ConsentRequired",
     "InsufficientScope",
+    "InteractionRequired",
     "InvalidClient",
     "InvalidClientMetadata",
     "InvalidGrant",
@@ -34,7 +37,10 @@ __all__ = [
     "InvalidRequest",
     "InvalidScope",
     "InvalidToken",
+    "LoginRequired",
     "Proauth2Error",
+    "RequestNotSupported",
+    "RequestUriNotSupported",
     "ServerError",
     "TemporarilyUnavailable",
     "UnauthorizedClient",
@@ -59,6 +65,12 @@ STATUS_BY_ERROR: dict[str, int] = {
     "insufficient_scope": 403,
     "invalid_redirect_uri": 400,
     "invalid_client_metadata": 400,
+    "login_required": 400,
+    "consent_required": 400,
+    "interaction_required": 400,
+    "account_selection_required": 400,
+    "request_not_supported": 400,
+    "request_uri_not_supported": 400,
 }
 
 # RFC 6749 §5.2: error and error_description are limited to
@@ -214,6 +226,42 @@ class InvalidClientMetadata(_CodedError):
     """RFC 7591 §3.2.2: a client metadata field in a registration request is not acceptable."""
 
     error_code = "invalid_client_metadata"
+
+
+class LoginRequired(_CodedError):
+    """OIDC Core §3.1.2.6: ``prompt=none``, and the user must sign in first."""
+
+    error_code = "login_required"
+
+
+class ConsentRequired(_CodedError):
+    """OIDC Core §3.1.2.6: ``prompt=none``, and the user has not consented to what is asked."""
+
+    error_code = "consent_required"
+
+
+class InteractionRequired(_CodedError):
+    """OIDC Core §3.1.2.6: ``prompt=none``, and the app needs the user for something else."""
+
+    error_code = "interaction_required"
+
+
+class AccountSelectionRequired(_CodedError):
+    """OIDC Core §3.1.2.6: ``prompt=none``, and the user must choose one of several accounts."""
+
+    error_code = "account_selection_required"
+
+
+class RequestNotSupported(_CodedError):
+    """OIDC Core §3.1.2.6: the ``request`` parameter (a request object) is not supported."""
+
+    error_code = "request_not_supported"
+
+
+class RequestUriNotSupported(_CodedError):
+    """OIDC Core §3.1.2.6: the ``request_uri`` parameter is not supported."""
+
+    error_code = "request_uri_not_supported"
 
 
 class ServerError(_CodedError):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .registry import Registry
 from .scopes import format_scope
@@ -30,17 +30,52 @@ if TYPE_CHECKING:
     from .request import EndpointRequest
     from .settings import Settings
 
-__all__ = ["BearerType", "GrantedAccess", "IssuedTokens", "OpaqueFormat", "TokenFormat", "TokenIssuer", "TokenType"]
+__all__ = [
+    "BearerType",
+    "GrantedAccess",
+    "IssuedTokens",
+    "OpaqueFormat",
+    "TokenExtension",
+    "TokenFormat",
+    "TokenIssuer",
+    "TokenType",
+]
 
 
 @dataclass(frozen=True)
 class GrantedAccess:
-    """What a token is issued for: the client, the user (None for the client itself), scopes, the grant."""
+    """What a token is issued for: the client, the user (None for the client itself), scopes, the grant.
+
+    A grant from a sign-in also carries when and how the user authenticated
+    and what the client asked to know (OpenID Connect).
+    """
 
     client: Client
     user_id: str | None
     scopes: frozenset[str]
     grant_id: str
+    auth_time: int | None = None
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    nonce: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(
+        cls, client: Client, record: Mapping[str, Any], scopes: frozenset[str] | None = None
+    ) -> GrantedAccess:
+        """The access a code or refresh token record grants (``scopes`` narrows it)."""
+        return cls(
+            client,
+            record["user_id"],
+            frozenset(record["scopes"]) if scopes is None else scopes,
+            record["grant_id"],
+            record.get("auth_time"),
+            record.get("acr"),
+            tuple(record.get("amr") or ()),
+            record.get("nonce"),
+            record.get("claims") or {},
+        )
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,17 @@ class BearerType(TokenType):
         return True
 
 
+class TokenExtension(Protocol):
+    """What adds members to a token response (``id_token``): a component of ``token_extensions``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def extend(self, access: GrantedAccess, access_token: str) -> Mapping[str, Any]:
+        """The members to add for ``access`` (nothing, when it does not apply)."""
+        ...
+
+
 class TokenIssuer:
     """Stores and returns new tokens; call it inside :meth:`Records.atomic` with what the grant consumed."""
 
@@ -119,12 +165,14 @@ class TokenIssuer:
         records: Records,
         formats: Registry[TokenFormat],
         types: Registry[TokenType],
+        extensions: Registry[TokenExtension],
         now: Callable[[], int],
     ) -> None:
         self._settings = settings
         self._records = records
         self._formats = formats
         self._types = types
+        self._extensions = extensions
         self._now = now
 
     def issue(
@@ -152,7 +200,14 @@ class TokenIssuer:
             "revoked": False,
         }
         self._records.add_access_token(
-            {**common, "token_hash": hash_secret(access_token), "scopes": access.scopes, "expires_at": now + lifetime}
+            {
+                **common,
+                "token_hash": hash_secret(access_token),
+                "scopes": access.scopes,
+                "expires_at": now + lifetime,
+                "auth_time": access.auth_time,
+                "claims": access.claims,
+            }
         )
         refresh_token = None
         if refresh:
@@ -164,6 +219,13 @@ class TokenIssuer:
                     "scopes": access.scopes if refresh_scopes is None else refresh_scopes,
                     "expires_at": now + self._settings.refresh_token_lifetime,
                     "used": False,
+                    "auth_time": access.auth_time,
+                    "acr": access.acr,
+                    "amr": list(access.amr),
+                    "claims": access.claims,
                 }
             )
-        return IssuedTokens(access_token, token_type.name, lifetime, access.scopes, refresh_token)
+        extra: dict[str, Any] = {}
+        for extension in self._extensions:
+            extra.update(extension.extend(access, access_token))
+        return IssuedTokens(access_token, token_type.name, lifetime, access.scopes, refresh_token, extra)

@@ -81,6 +81,10 @@ class AccessToken:
     issued_at: int
     expires_at: int
     grant_id: str
+    #: when the user authenticated (OpenID Connect), when known
+    auth_time: int | None = None
+    #: the OpenID Connect ``claims`` request of the grant (OIDC Core §5.5)
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def scope(self) -> str:
@@ -97,6 +101,8 @@ class AccessToken:
             issued_at=record["issued_at"],
             expires_at=record["expires_at"],
             grant_id=record["grant_id"],
+            auth_time=record.get("auth_time"),
+            claims=record.get("claims") or {},
         )
 
 
@@ -116,8 +122,26 @@ class AuthorizationRequest:
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None
+    #: OpenID Connect (OIDC Core §3.1.2.1), for requests with the ``openid`` scope
+    nonce: str | None = None
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    login_hint: str | None = None
+    #: the ``sub`` of a verified ``id_token_hint``
+    id_token_hint_subject: str | None = None
+    ui_locales: tuple[str, ...] = ()
+    claims_locales: tuple[str, ...] = ()
+    acr_values: tuple[str, ...] = ()
+    display: str | None = None
+    #: the ``claims`` request (OIDC Core §5.5): claims asked for by name
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def scope(self) -> str:
         """The requested scope in its wire form."""
         return format_scope(self.scopes)
+
+    @property
+    def is_openid(self) -> bool:
+        """True for an OpenID Connect authentication request (the ``openid`` scope)."""
+        return "openid" in self.scopes

@@ -33,11 +33,16 @@ from .client_auth import (
 )
 from .clients import DEFAULT_AUTH_METHOD, Clients
 from .discovery import EndpointComponent, server_metadata
-from .errors import InsufficientScope, InvalidToken, UnauthorizedClient, UnsupportedGrantType
+from .errors import InsufficientScope, InvalidClient, InvalidToken, UnauthorizedClient, UnsupportedGrantType
 from .grants import Grant, GrantContext, TokenRequest, default_grants
 from .introspection import introspect_token
-from .issuance import BearerType, IssuedTokens, OpaqueFormat, TokenFormat, TokenIssuer, TokenType
+from .issuance import BearerType, IssuedTokens, OpaqueFormat, TokenExtension, TokenFormat, TokenIssuer, TokenType
+from .keyset import KeySet
 from .models import AccessToken, AuthorizationRequest, Client, ClientCredentials
+from .oidc.claims import ClaimsLoader, released_claims
+from .oidc.id_tokens import IdTokens
+from .oidc.login import Login, Step, next_step
+from .oidc.logout import LogoutRequest, validate_logout_request
 from .records import Records
 from .registry import Registry
 from .request import EndpointRequest, Parameters
@@ -82,15 +87,25 @@ class Proauth2:
         self.token_types: Registry[TokenType] = Registry("token type")
         #: the HTTP endpoints mounted for this provider, by their RFC 8414 name
         self.endpoints: Registry[EndpointComponent] = Registry("endpoint")
+        #: what adds members to token responses (``id_token``)
+        self.token_extensions: Registry[TokenExtension] = Registry("token response extension")
+        #: the host app's user claims (OpenID Connect): ``(user_id, scopes, claims_request) -> dict``
+        self.claims_loader: ClaimsLoader | None = None
         for grant in default_grants():
             self.grants.register(grant)
         for method in default_methods():
             self.client_auth_methods.register(method)
         self.token_formats.register(OpaqueFormat())
         self.token_types.register(BearerType())
+        #: the signing keys (ID tokens, JWT access tokens)
+        self.keys = KeySet(self.settings, self.records, self.now)
+        if self.settings.openid:
+            self.token_extensions.register(IdTokens(self.settings, self.keys, self.now, lambda: self.claims_loader))
         self.clients = Clients(self.settings, self.records, self.grants, self.client_auth_methods, self.now)
-        self.authorizations = AuthorizationRequests(self.settings, self.records, self.clients, self.now)
-        self.token_issuer = TokenIssuer(self.settings, self.records, self.token_formats, self.token_types, self.now)
+        self.authorizations = AuthorizationRequests(self.settings, self.records, self.clients, self.keys, self.now)
+        self.token_issuer = TokenIssuer(
+            self.settings, self.records, self.token_formats, self.token_types, self.token_extensions, self.now
+        )
         self._grant_context = GrantContext(self.settings, self.records, self.token_issuer, self.now)
 
     def __repr__(self) -> str:
@@ -222,13 +237,69 @@ class Proauth2:
             }
         )
 
-    def issue_code(self, request: AuthorizationRequest, user_id: str | int) -> str:
-        """Issue a one-time authorization code for a validated request the user approved."""
-        return self.authorizations.issue_code(request, user_id)
+    def issue_code(self, request: AuthorizationRequest, user: Login | str | int) -> str:
+        """Issue a one-time authorization code for a validated request the user approved.
 
-    def authorization_response(self, request: AuthorizationRequest, user_id: str | int) -> dict[str, str]:
-        """The parameters of a successful authorization response: ``code``, ``state``, ``iss`` (RFC 9207)."""
-        return self.authorizations.response(request, user_id)
+        ``user`` is a :class:`~proauth2_wsgi.oidc.Login` (who signed in, when,
+        how), or the user's id alone for a user authenticated just now.
+        """
+        return self.authorizations.issue_code(request, user)
+
+    def authorization_response(self, request: AuthorizationRequest, user: Login | str | int) -> dict[str, str]:
+        """The parameters of a successful authorization response: ``code``, ``state``, ``iss`` (RFC 9207).
+
+        The user's consent to the request's scopes is remembered.
+        """
+        return self.authorizations.response(request, user)
+
+    def next_step(self, request: AuthorizationRequest, login: Login | None) -> Step:
+        """What the request needs next: a login, a consent, or the answer (OIDC Core §3.1.2.3).
+
+        ``login`` is the signed-in user (None when nobody is); consents the
+        user gave before count. With ``prompt=none`` a step that needs the
+        user raises ``login_required`` / ``consent_required`` to redirect with.
+        """
+        consented = frozenset() if login is None else self.consented_scopes(request.client.client_id, login.user_id)
+        return next_step(request, login, consented, self.now())
+
+    # -- remembered consent ------------------------------------------------------------
+
+    def consented_scopes(self, client_id: str, user_id: str | int) -> frozenset[str]:
+        """The scopes ``user_id`` agreed to give ``client_id`` so far."""
+        record = self.records.consent(client_id, user_id_text(user_id))
+        return frozenset() if record is None else frozenset(record["scopes"])
+
+    def consents(self, user_id: str | int) -> dict[str, frozenset[str]]:
+        """Every consent of a user: client id -> scopes."""
+        return {
+            record["client_id"]: frozenset(record["scopes"])
+            for record in self.records.consents_of(user_id_text(user_id))
+        }
+
+    def withdraw_consent(self, client_id: str, user_id: str | int) -> int:
+        """Forget a user's consent to a client and revoke that client's tokens for the user; tokens revoked.
+
+        Raises :class:`InvalidClient` when there was no such consent.
+        """
+        had_consent, revoked = self.records.withdraw_consent(client_id, user_id_text(user_id))
+        if not had_consent:
+            raise InvalidClient("this user has given no consent to this client")
+        return revoked
+
+    # -- OpenID Connect: UserInfo, logout ---------------------------------------------------
+
+    def userinfo(self, access: AccessToken) -> dict[str, Any]:
+        """The UserInfo response (OIDC Core §5.3.2) for a validated token: ``sub`` and the released claims.
+
+        Raises :class:`InsufficientScope` for a token without ``openid`` or without a user.
+        """
+        if "openid" not in access.scopes or access.user_id is None:
+            raise InsufficientScope("the access token is not for OpenID Connect (no openid scope)", scope="openid")
+        return released_claims(access.user_id, access.scopes, access.claims, "userinfo", self.claims_loader)
+
+    def validate_logout_request(self, args: Any) -> LogoutRequest:
+        """Check an RP-Initiated Logout request; every refusal is ``invalid_request`` to show, never to follow."""
+        return validate_logout_request(Parameters.of(args), self.settings, self.keys, self.clients)
 
     def request_authorization(
         self,

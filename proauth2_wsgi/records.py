@@ -26,9 +26,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from .errors import Proauth2Error, TemporarilyUnavailable
 from .stores.base import DataStore, Record
-from .stores.errors import SchemaViolation, StorageUnavailable
+from .stores.errors import DuplicateKey, SchemaViolation, StorageUnavailable
+from .tokens import hash_secret
 
-__all__ = ["CODES", "REFRESH_TOKENS", "OneTime", "Records"]
+__all__ = ["CODES", "REFRESH_TOKENS", "OneTime", "Records", "consent_id"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +51,11 @@ class OneTime:
 CODES = OneTime("codes", "code_hash", {"used": False})
 #: refresh tokens (RFC 9700 §4.14.2: rotated, each used at most once)
 REFRESH_TOKENS = OneTime("refresh_tokens", "token_hash", {"used": False, "revoked": False})
+
+
+def consent_id(client_id: str, user_id: str) -> str:
+    """The key of one user's consent to one client (a digest: both ids may hold any character)."""
+    return hash_secret(f"{client_id}\n{user_id}")
 
 
 def _boundary(method: Callable[P, T]) -> Callable[P, T]:
@@ -170,7 +176,7 @@ class Records:
 
     @_boundary
     def revoke_tokens(self, **where: str) -> int:
-        """Revoke every token matching ``user_id=`` or ``client_id=``; returns how many."""
+        """Revoke every token matching ``user_id=`` and/or ``client_id=``; returns how many."""
         if not where or set(where) - {"user_id", "client_id"}:
             raise ValueError("revoke tokens by user_id or client_id")
         try:
@@ -215,6 +221,78 @@ class Records:
         # Someone consumed it between our read and our write: a replay.
         self._revoke_where(grant_id=record["grant_id"])
         raise invalid
+
+    # -- signing keys (OpenID Connect, JWT access tokens) -------------------------------
+
+    @_boundary
+    def keys(self) -> list[Record]:
+        """Every stored signing key, ordered by kid."""
+        return self.store.fetch_all("keys")
+
+    @_boundary
+    def add_key(self, record: Mapping[str, Any]) -> None:
+        """Store a new signing key (its private half sealed)."""
+        self.store.store("keys", **record)
+
+    @_boundary
+    def change_key_state(self, kid: str, old_state: str, values: Mapping[str, Any]) -> bool:
+        """Move a key from ``old_state`` (compare-and-set, so two rotations never both move it)."""
+        return self.store.update("keys", {"kid": kid, "state": old_state}, values) > 0
+
+    @_boundary
+    def remove_key(self, kid: str) -> bool:
+        """Forget a key (a retired one past its grace period)."""
+        return self.store.remove("keys", kid=kid) > 0
+
+    # -- remembered consents (OpenID Connect prompt=none, repeat sign-ins) ------------------
+
+    @_boundary
+    def consent(self, client_id: str, user_id: str) -> Record | None:
+        """What ``user_id`` consented to give ``client_id``, or None."""
+        return self._lookup("consents", consent_id=consent_id(client_id, user_id))
+
+    @_boundary
+    def consents_of(self, user_id: str) -> list[Record]:
+        """Every consent a user gave, ordered by id."""
+        try:
+            return self.store.fetch_all("consents", user_id=user_id)
+        except SchemaViolation:
+            return []
+
+    @_boundary
+    def remember_consent(self, client_id: str, user_id: str, scopes: frozenset[str], now: int) -> None:
+        """Add ``scopes`` to what the user consented to give the client."""
+        key = consent_id(client_id, user_id)
+        for _ in range(2):  # a concurrent first consent of the same pair makes the insert a duplicate
+            current = self.store.fetch("consents", consent_id=key)
+            if current is not None:
+                merged = frozenset(current["scopes"]) | scopes
+                self.store.update("consents", {"consent_id": key}, {"scopes": merged, "updated_at": now})
+                return
+            try:
+                self.store.store(
+                    "consents",
+                    consent_id=key,
+                    client_id=client_id,
+                    user_id=user_id,
+                    scopes=scopes,
+                    created_at=now,
+                    updated_at=now,
+                )
+                return
+            except DuplicateKey:
+                continue
+
+    @_boundary
+    def withdraw_consent(self, client_id: str, user_id: str) -> tuple[bool, int]:
+        """Forget the consent and revoke every token the user's grants to the client hold: (had one, revoked)."""
+        with self.store.atomic():
+            removed = self.store.remove("consents", consent_id=consent_id(client_id, user_id)) > 0
+            try:
+                revoked = self._revoke_where(client_id=client_id, user_id=user_id)
+            except SchemaViolation:
+                revoked = 0
+        return removed, revoked
 
     # -- maintenance ----------------------------------------------------------------
 

@@ -27,6 +27,22 @@ DEFAULT_CODE_LIFETIME = 60
 MAX_CODE_LIFETIME = 600
 #: the prefix of every setting's name in a configuration or the environment
 PREFIX = "PROAUTH2_"
+#: seconds an ID token lives
+DEFAULT_ID_TOKEN_LIFETIME = 3600
+#: seconds a retired signing key stays published (a week)
+DEFAULT_KEY_GRACE_PERIOD = 7 * 24 * 3600
+#: the JWS algorithms signing keys may be made for: RS256 (required by OIDC Discovery) and ES256
+SIGNING_ALGORITHMS = ("RS256", "ES256")
+DEFAULT_SIGNING_ALGORITHMS = SIGNING_ALGORITHMS
+#: OpenID Connect's scopes (OIDC Core §3.1.2.1, §5.4, §11), added to ``scopes`` when ``openid`` is on
+STANDARD_SCOPES = {
+    "openid": "Sign you in with your account",
+    "profile": "See your name and profile details",
+    "email": "See your email address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
+    "offline_access": "Keep access while you are away (a refresh token)",
+}
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -66,6 +82,18 @@ class Settings:
     allow_plain_pkce: bool = False
     #: issue refresh tokens with the authorization code grant
     issue_refresh_tokens: bool = True
+    #: OpenID Connect: the standard scopes, ID tokens, UserInfo, discovery (needs ``issuer`` and keys)
+    openid: bool = False
+    #: the secret signing keys are encrypted under in the database (at least 32 characters)
+    key_secret: str | None = field(default=None, repr=False)
+    #: signing keys kept outside the database: a private JWK set (``{"keys": [...]}``) or PEM file paths
+    signing_keys: Mapping[str, Any] | tuple[str, ...] | None = field(default=None, repr=False)
+    #: the algorithms keys are made for; ID tokens use a client's ``id_token_signed_response_alg``
+    signing_algorithms: tuple[str, ...] = DEFAULT_SIGNING_ALGORITHMS
+    #: seconds an ID token lives
+    id_token_lifetime: int = DEFAULT_ID_TOKEN_LIFETIME
+    #: seconds a retired signing key stays published, so what it signed still verifies
+    key_grace_period: int = DEFAULT_KEY_GRACE_PERIOD
     #: the time source (seconds since the epoch); tests inject their own
     clock: Callable[[], float] = time.time
 
@@ -93,7 +121,9 @@ class Settings:
         if unknown:
             raise SettingsError(f"default_scope: not in scopes: {' '.join(sorted(unknown))}")
         object.__setattr__(self, "default_scope", default)
-        for name in ("require_pkce", "allow_plain_pkce", "issue_refresh_tokens"):
+        _positive_int("id_token_lifetime", self.id_token_lifetime)
+        _positive_int("key_grace_period", self.key_grace_period)
+        for name in ("require_pkce", "allow_plain_pkce", "issue_refresh_tokens", "openid"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.issuer is not None:
@@ -107,6 +137,37 @@ class Settings:
                 raise SettingsError(f"issuer: {exc}") from None
         if not callable(self.clock):
             raise SettingsError("clock: expected a callable returning seconds")
+        self._check_keys()
+        if self.openid:
+            if not self.issuer:
+                raise SettingsError("openid: OpenID Connect needs an issuer (ID tokens name it)")
+            if self.key_secret is None and self.signing_keys is None:
+                raise SettingsError(
+                    "key_secret: OpenID Connect signs ID tokens: set key_secret (32 or more random characters) "
+                    "to keep keys encrypted in the database, or signing_keys"
+                )
+            object.__setattr__(self, "scopes", {**STANDARD_SCOPES, **self.scopes})
+
+    def _check_keys(self) -> None:
+        if self.key_secret is not None and (not isinstance(self.key_secret, str) or len(self.key_secret) < 32):
+            raise SettingsError("key_secret: expected 32 or more characters (secrets.token_urlsafe(32) makes one)")
+        algorithms = self.signing_algorithms
+        if isinstance(algorithms, str):
+            algorithms = tuple(algorithms.split())
+        if not algorithms or any(alg not in SIGNING_ALGORITHMS for alg in algorithms):
+            raise SettingsError(f"signing_algorithms: choose among {', '.join(SIGNING_ALGORITHMS)}")
+        object.__setattr__(self, "signing_algorithms", tuple(algorithms))
+        keys = self.signing_keys
+        if isinstance(keys, str):
+            try:
+                keys = json.loads(keys) if keys.lstrip().startswith("{") else tuple(keys.split())
+            except ValueError:
+                raise SettingsError("signing_keys: expected a JWK set as JSON, or PEM file paths") from None
+        if keys is not None and not (isinstance(keys, Mapping) and isinstance(keys.get("keys"), list)):
+            if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(path, str) for path in keys):
+                raise SettingsError("signing_keys: expected a JWK set ({'keys': [...]}) or PEM file paths")
+            keys = tuple(keys)
+        object.__setattr__(self, "signing_keys", keys)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], prefix: str = PREFIX) -> Settings:

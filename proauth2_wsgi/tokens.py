@@ -34,8 +34,15 @@ def generate_secret() -> str:
 
 
 def generate_id() -> str:
-    """A new public identifier (client ids, grant ids): 128 random bits."""
-    return secrets.token_urlsafe(16)
+    """A new public identifier (client ids, grant ids): 128 random bits, never starting with ``-``.
+
+    An id such as ``-Xb...`` would read as an option on every command line
+    (``proauth2 show-client -Xb...``), so those draws are discarded.
+    """
+    while True:
+        value = secrets.token_urlsafe(16)
+        if not value.startswith("-"):
+            return value
 
 
 def hash_secret(secret: str) -> str:

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 #: longest redirect URI accepted
 MAX_URI_LENGTH = 2000
@@ -112,3 +112,12 @@ def match_redirect_uri(requested: str, registered: Iterable[str]) -> bool:
         return True
     bare = _without_port(requested)
     return bare is not None and any(_without_port(uri) == bare for uri in registered)
+
+
+def add_query(uri: str, params: Mapping[str, str]) -> str:
+    """``uri`` with ``params`` form-urlencoded after its own query; any fragment dropped (RFC 6749 §3.1.2)."""
+    parts = urlsplit(uri)
+    query = urlencode(params)
+    if parts.query:
+        query = f"{parts.query}&{query}"
+    return urlunsplit(parts._replace(query=query, fragment=""))

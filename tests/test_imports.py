@@ -48,11 +48,11 @@ def test_the_core_needs_no_flask(code: str) -> None:
     assert "flask" not in {name for name in modules if name.startswith("flask.")}
 
 
-def test_the_package_requires_werkzeug_and_peewee_only_and_flask_as_an_extra() -> None:
+def test_the_package_requires_werkzeug_peewee_and_jose_only_and_flask_as_an_extra() -> None:
     """The installed metadata (what ``pip install proauth2`` would pull in), not setup.py's text."""
     requirements = [Requirement(text) for text in metadata.requires("proauth2") or []]
     core = sorted(requirement.name for requirement in requirements if requirement.marker is None)
-    assert core == ["peewee", "werkzeug"]
+    assert core == ["cryptography", "joserfc", "peewee", "werkzeug"]
     flask = [r for r in requirements if r.name == "flask" and r.marker is not None]
     assert any(r.marker.evaluate({"extra": "flask"}) for r in flask)  # type: ignore[union-attr]
     assert metadata.metadata("proauth2")["Requires-Python"] == ">=3.11"

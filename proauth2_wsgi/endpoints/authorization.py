@@ -23,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Response
 
 from ..errors import AccessDenied, Proauth2Error
 from ..responses import NO_STORE
+from ..uris import add_query
 
 if TYPE_CHECKING:
     from ..models import AuthorizationRequest
+    from ..oidc import Login
     from ..provider import Proauth2
 
 #: the error page :func:`error_page` renders unless given another template; ``{error}`` and
@@ -71,9 +72,12 @@ def parse_authorization_request(provider: Proauth2, args: Mapping[str, Any]) -> 
     return provider.parse_authorization_request(args)
 
 
-def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, user_id: str | int) -> str:
-    """Issue the code for the approving user; the URL to redirect to (``code``, ``state``, ``iss``)."""
-    return add_query(request.redirect_uri, provider.authorization_response(request, user_id))
+def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, user: Login | str | int) -> str:
+    """Issue the code for the approving user (a :class:`Login` or an id); the URL to redirect to.
+
+    The redirect carries ``code``, ``state`` and ``iss``.
+    """
+    return add_query(request.redirect_uri, provider.authorization_response(request, user))
 
 
 def denial_redirect(provider: Proauth2, request: AuthorizationRequest) -> str:
@@ -115,12 +119,3 @@ def error_page_status(error: Proauth2Error) -> int:
 def error_page_headers(error: Proauth2Error) -> dict[str, str]:
     """The headers of an error page (:data:`ERROR_PAGE_HEADERS`, with ``Retry-After`` for an outage)."""
     return {**ERROR_PAGE_HEADERS, **error.headers}
-
-
-def add_query(uri: str, params: Mapping[str, str]) -> str:
-    """``uri`` with ``params`` form-urlencoded after its own query; any fragment dropped (RFC 6749 §3.1.2)."""
-    parts = urlsplit(uri)
-    query = urlencode(params)
-    if parts.query:
-        query = f"{parts.query}&{query}"
-    return urlunsplit(parts._replace(query=query, fragment=""))

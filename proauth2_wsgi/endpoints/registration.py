@@ -42,6 +42,16 @@ DEFAULT_AUTH_METHOD = "client_secret_basic"
 URL_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 #: RFC 7591 §2 metadata kept as given and shown back: short texts
 TEXT_METADATA = ("software_id", "software_version")
+#: OpenID Connect Dynamic Registration §2 metadata kept (the provider checks them)
+OPENID_METADATA = ("post_logout_redirect_uris", "id_token_signed_response_alg")
+#: metadata asking for what this server does not do
+_UNSUPPORTED_METADATA = (
+    "id_token_encrypted_response_alg",
+    "userinfo_signed_response_alg",
+    "userinfo_encrypted_response_alg",
+    "request_object_signing_alg",
+    "sector_identifier_uri",
+)
 #: most ``contacts`` one client lists
 MAX_CONTACTS = 10
 #: longest text metadata value
@@ -126,15 +136,28 @@ def registration_response(client: Client, credentials: ClientCredentials) -> dic
     )
     if client.scopes:  # RFC 7591 §2 / RFC 6749 §3.3: no empty scope string
         body["scope"] = format_scope(client.scopes)
-    body.update(
-        {name: client.metadata[name] for name in (*URL_METADATA, *TEXT_METADATA, "contacts") if name in client.metadata}
-    )
+    shown = (*URL_METADATA, *TEXT_METADATA, "contacts", *OPENID_METADATA)
+    body.update({name: client.metadata[name] for name in shown if name in client.metadata})
     return body
 
 
 def descriptive_metadata(fields: dict[str, Any]) -> dict[str, Any]:
-    """The descriptive RFC 7591 §2 metadata of a request, checked: web URLs, short texts, contacts."""
+    """The RFC 7591 §2 and OpenID Connect Registration metadata kept with a client, checked.
+
+    Web URLs, short texts and contacts here; ``post_logout_redirect_uris``
+    and ``id_token_signed_response_alg`` by the provider. Encrypted ID tokens
+    or UserInfo, and pairwise subjects, are refused rather than ignored: the
+    client would count on them.
+    """
+    for name in _UNSUPPORTED_METADATA:
+        if fields.get(name) is not None:
+            raise InvalidClientMetadata(f"{name} is not supported")
+    if fields.get("subject_type") not in (None, "public"):
+        raise InvalidClientMetadata("subject_type: only public subjects are issued")
     metadata: dict[str, Any] = {}
+    for name in OPENID_METADATA:
+        if fields.get(name) is not None:
+            metadata[name] = fields[name]
     for name in URL_METADATA:
         value = _string(fields, name)
         if value is not None:

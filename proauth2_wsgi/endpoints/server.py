@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import Proauth2Error
+from ..oidc.discovery import WELL_KNOWN_PATH as OPENID_WELL_KNOWN_PATH
 from ..responses import error_response
 from .base import Endpoint
 from .introspection import IntrospectionEndpoint
+from .jwks import JwksEndpoint
 from .metadata import MetadataEndpoint, well_known_path
 from .registration import RegistrationEndpoint
 from .revocation import RevocationEndpoint
 from .token import TokenEndpoint
+from .userinfo import UserInfoEndpoint
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -43,10 +46,12 @@ DEFAULT_PREFIX = "/oauth"
 def default_endpoints(
     provider: Proauth2, *, registration: bool = False, initial_access_token: str | None = None
 ) -> list[Endpoint]:
-    """Token, revocation and introspection endpoints, and registration when asked for."""
+    """Token, revocation and introspection endpoints; registration when asked for; UserInfo and JWKS for OIDC."""
     endpoints: list[Endpoint] = [TokenEndpoint(provider), RevocationEndpoint(provider), IntrospectionEndpoint(provider)]
     if registration:
         endpoints.append(RegistrationEndpoint(provider, initial_access_token))
+    if provider.settings.openid:
+        endpoints += [UserInfoEndpoint(provider), JwksEndpoint(provider)]
     return endpoints
 
 
@@ -66,6 +71,7 @@ class AuthorizationServer:
         provider: Proauth2,
         *,
         authorization_endpoint: str | None = None,
+        end_session_endpoint: str | None = None,
         registration: bool = False,
         initial_access_token: str | None = None,
         prefix: str = DEFAULT_PREFIX,
@@ -76,8 +82,12 @@ class AuthorizationServer:
             raise ValueError("initial_access_token needs registration=True")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("prefix must start with '/' and not end with one (or be empty)")
-        if authorization_endpoint and not authorization_endpoint.startswith(("/", "https://", "http://")):
-            raise ValueError("authorization_endpoint must be an absolute URL or a path starting with '/'")
+        for name, value in (
+            ("authorization_endpoint", authorization_endpoint),
+            ("end_session_endpoint", end_session_endpoint),
+        ):
+            if value and not value.startswith(("/", "https://", "http://")):
+                raise ValueError(f"{name} must be an absolute URL or a path starting with '/'")
         for endpoint in default_endpoints(
             provider, registration=registration, initial_access_token=initial_access_token
         ):
@@ -97,12 +107,17 @@ class AuthorizationServer:
             urls = {name: base + path for name, (path, _) in paths.items()}
             for name, (_, endpoint) in paths.items():
                 endpoint.url = urls[name]
-            if authorization_endpoint:
-                urls["authorization_endpoint"] = (
-                    authorization_endpoint if "://" in authorization_endpoint else base + authorization_endpoint
-                )
-            self.routes[well_known_path(issuer)] = MetadataEndpoint(provider, urls)
+            for name, value in (
+                ("authorization_endpoint", authorization_endpoint),
+                ("end_session_endpoint", end_session_endpoint),
+            ):
+                if value:
+                    urls[name] = value if "://" in value else base + value
+            metadata = MetadataEndpoint(provider, urls)
+            self.routes[well_known_path(issuer)] = metadata
             issuer_path = urlsplit(base).path
+            if provider.settings.openid:  # OIDC Discovery §4: below the issuer's own path
+                self.routes[issuer_path + OPENID_WELL_KNOWN_PATH] = metadata
             if issuer_path:  # mounted at the host's root: the URLs the metadata lists must answer too
                 self.routes.update({issuer_path + path: app for path, app in paths.values()})
 

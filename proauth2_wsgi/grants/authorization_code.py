@@ -47,8 +47,10 @@ class AuthorizationCodeGrant(Grant):
             pkce.verify(verifier, record["code_challenge"], record["code_challenge_method"])
 
         def issue(record: Record) -> IssuedTokens:
-            access = GrantedAccess(client, record["user_id"], frozenset(record["scopes"]), record["grant_id"])
+            access = GrantedAccess.from_record(client, record)
             refresh = context.settings.issue_refresh_tokens and "refresh_token" in client.grant_types
+            if "openid" in access.scopes:  # OIDC Core §11: refresh tokens for offline access only
+                refresh = refresh and "offline_access" in access.scopes
             return context.issuer.issue(access, refresh=refresh, request=request.http)
 
         return context.records.redeem(CODES, hash_secret(code), InvalidGrant(_BAD_CODE), check, issue)

@@ -46,8 +46,7 @@ class RefreshTokenGrant(Grant):
 
         def issue(record: Record) -> IssuedTokens:
             granted = frozenset(record["scopes"])
-            scopes = parse_scope(scope) or granted
-            access = GrantedAccess(client, record["user_id"], scopes, record["grant_id"])
+            access = GrantedAccess.from_record(client, record, parse_scope(scope) or granted)
             return context.issuer.issue(access, refresh=True, refresh_scopes=granted, request=request.http)
 
         return context.records.redeem(REFRESH_TOKENS, hash_secret(token), InvalidGrant(_BAD_TOKEN), check, issue)

@@ -94,6 +94,21 @@ _TOKEN_FIELDS: Mapping[str, Field] = {
     "revoked": Field(bool),
 }
 
+#: an OpenID Connect ``claims`` request (OIDC Core §5.5), as JSON
+_CLAIMS = Field(dict, max_length=4096, default={})
+
+
+def _authentication_fields(table: str, *, nonce: bool) -> tuple[AddField, ...]:
+    """What a sign-in leaves on a code or refresh token: when and how the user authenticated, the claims asked."""
+    fields = (
+        AddField(table, "auth_time", Field(int, nullable=True)),
+        AddField(table, "acr", Field(str, nullable=True, max_length=255)),
+        AddField(table, "amr", Field(list, max_length=1000, default=[])),
+        AddField(table, "claims", _CLAIMS),
+    )
+    return (AddField(table, "nonce", Field(str, nullable=True, max_length=512)), *fields) if nonce else fields
+
+
 #: every migration, in version order (versions count from 1 without gaps)
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -149,6 +164,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "clients.metadata: the rest of a client's registered metadata (RFC 7591 §2, OpenID Connect), as JSON",
         (AddField("clients", "metadata", Field(dict, max_length=20_000, default={})),),
+    ),
+    Migration(
+        4,
+        "OpenID Connect: signing keys (encrypted), remembered consents, what a sign-in leaves on codes and tokens",
+        (
+            CreateTable(
+                "keys",
+                Table(
+                    key="kid",
+                    fields={
+                        "kid": Field(str, max_length=64),
+                        "alg": Field(str, max_length=16),
+                        "public_jwk": Field(dict, max_length=4000),
+                        "sealed_private_jwk": Field(str, max_length=8000),
+                        "state": Field(str, max_length=16, indexed=True),
+                        "created_at": _TIME,
+                        "activated_at": Field(int, nullable=True),
+                        "retired_at": Field(int, nullable=True),
+                    },
+                ),
+            ),
+            CreateTable(
+                "consents",
+                Table(
+                    key="consent_id",
+                    fields={
+                        "consent_id": _HASH,
+                        "client_id": Field(str, max_length=255, indexed=True),
+                        "user_id": Field(str, max_length=255, indexed=True),
+                        "scopes": _LIST,
+                        "created_at": _TIME,
+                        "updated_at": _TIME,
+                    },
+                ),
+            ),
+            *_authentication_fields("codes", nonce=True),
+            AddField("access_tokens", "auth_time", Field(int, nullable=True)),
+            AddField("access_tokens", "claims", _CLAIMS),
+            *_authentication_fields("refresh_tokens", nonce=False),
+        ),
     ),
 )
 

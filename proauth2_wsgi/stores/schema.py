@@ -10,6 +10,7 @@ Credentials are stored as SHA-256 digests (``*_hash`` fields).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,9 +48,12 @@ def check_fields(table_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_record(table_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a whole record for :meth:`DataStore.store`: every non-nullable field present."""
+    """Check a whole record for :meth:`DataStore.store`: a field left out is its default, or None.
+
+    A non-nullable field without a default must be given.
+    """
     checked = check_fields(table_name, values)
     for name, spec in table_of(table_name).fields.items():
         if name not in checked:
-            checked[name] = check_value(name, spec, None)
+            checked[name] = check_value(name, spec, copy.deepcopy(spec.default))
     return checked

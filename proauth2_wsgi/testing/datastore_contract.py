@@ -36,6 +36,8 @@ def token_record(n: int = 0, **overrides: Any) -> dict[str, Any]:
         "issued_at": 1_000,
         "expires_at": 2_000 + n,
         "revoked": False,
+        "auth_time": 900,
+        "claims": {"userinfo": {"email": {"essential": True}}},
     }
     record.update(overrides)
     return record
@@ -98,6 +100,13 @@ class DataStoreContract:
             "grant-3",
         ]
         assert len(store.fetch_all("access_tokens")) == 4
+
+    def test_a_field_left_out_is_its_default(self, store: DataStore) -> None:
+        """A field a migration added with a default may be left out: the record gets the default."""
+        record = token_record(2)
+        del record["claims"], record["auth_time"]
+        store.store("access_tokens", **record)
+        assert fetch_key(store, 2)["claims"] == {} and fetch_key(store, 2)["auth_time"] is None
 
     def test_store_refuses_duplicate_key_and_keeps_original(self, store: DataStore) -> None:
         store.store("access_tokens", **token_record(1))

@@ -10,6 +10,7 @@ import pytest
 
 from proauth2_wsgi import ClientCredentials, Proauth2
 from proauth2_wsgi.cli import Console, build_parser, run
+from proauth2_wsgi.stores import SCHEMA_VERSION
 from proauth2_wsgi.cli.__init__ import provider_from
 from tests.cli.conftest import EVERY_WAY, SCRIPT, Cli
 from tests.conftest import FakeClock
@@ -26,10 +27,10 @@ def confidential(provider: Proauth2) -> ClientCredentials:
 
 def test_init_db_and_migrate_are_idempotent(cli: Cli) -> None:
     for _ in range(2):
-        assert "schema version 3 ready" in cli("init-db").stdout
+        assert f"schema version {SCHEMA_VERSION} ready" in cli("init-db").stdout
     assert cli("migrate").stdout.startswith("migrations applied: none needed")
     check = cli("migrate", "--check")
-    assert (check.exit_code, check.stdout.strip()) == (0, "schema version 3 is current")
+    assert (check.exit_code, check.stdout.strip()) == (0, f"schema version {SCHEMA_VERSION} is current")
 
 
 @EVERY_WAY

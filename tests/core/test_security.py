@@ -100,3 +100,12 @@ def test_client_secret_is_checked_in_constant_time_against_its_digest(
         with pytest.raises(Proauth2Error):
             provider.authenticate_client(client_id, refused)
         assert calls == []
+
+
+def test_identifiers_never_look_like_command_line_options() -> None:
+    """A client id is typed after command names (``proauth2 show-client ID``): never ``-...``."""
+    from proauth2_wsgi.tokens import generate_id
+
+    ids = [generate_id() for _ in range(5000)]
+    assert not any(value.startswith("-") for value in ids)
+    assert len(set(ids)) == len(ids) and all(len(value) == 22 for value in ids)
