@@ -10,8 +10,8 @@ import pytest
 
 from proauth2_wsgi import ClientCredentials, Proauth2
 from proauth2_wsgi.cli import Console, build_parser, run
-from proauth2_wsgi.stores import SCHEMA_VERSION
 from proauth2_wsgi.cli.__init__ import provider_from
+from proauth2_wsgi.stores import SCHEMA_VERSION
 from tests.cli.conftest import EVERY_WAY, SCRIPT, Cli
 from tests.conftest import FakeClock
 from tests.flask.conftest import issue_token
