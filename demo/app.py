@@ -36,9 +36,9 @@ def _page_headers(response: Response) -> Response:
     return response
 
 
-def _secret_key(instance: Path) -> str:
-    """A session key kept in the instance folder, so logins survive a restart."""
-    path = instance / "secret_key"
+def _instance_secret(instance: Path, name: str) -> str:
+    """A secret kept in the instance folder (readable by its owner only), made on first start."""
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(32))
@@ -63,7 +63,7 @@ def create_app(
     app = Flask(__name__, instance_path=instance_path)
     instance = Path(app.instance_path)
     app.config.update(
-        SECRET_KEY=_secret_key(instance),
+        SECRET_KEY=_instance_secret(instance, "secret_key"),  # the session cookie's: logins survive restarts
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PROAUTH2_DATABASE_URL=database_url or f"sqlite:///{instance / 'demo.db'}",
@@ -72,6 +72,11 @@ def create_app(
         PROAUTH2_DEFAULT_SCOPE="profile",
         PROAUTH2_REGISTRATION=True,  # open RFC 7591 registration: the demo only, never the default
         PROAUTH2_AUTHORIZATION_ENDPOINT="/authorize",
+        PROAUTH2_END_SESSION_ENDPOINT="/logout",
+        # An OpenID Provider, its signing keys encrypted under a secret of the instance folder
+        # (a development setup: in production the secret comes from the environment, never the disk).
+        PROAUTH2_OPENID=True,
+        PROAUTH2_KEY_SECRET=_instance_secret(instance, "key_secret"),
     )
     app.config.from_prefixed_env()
     if config:

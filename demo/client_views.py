@@ -31,7 +31,7 @@ from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi import Proauth2Error
 from proauth2_wsgi.pkce import s256_challenge
 
-from . import provider_views
+from . import provider_views, relying_party
 
 bp = Blueprint("client", __name__, url_prefix="/client")
 
@@ -45,6 +45,8 @@ HTTP_TIMEOUT = 10
 STATE_COOKIE = "demo_client_state"
 #: seconds a started flow may take to come back to the callback
 STATE_COOKIE_MAX_AGE = 600
+#: what the demo client asks for: to sign the user in, and their name and email
+SCOPE = "openid profile email"
 #: the name the demo client is registered under (one per database)
 DEMO_CLIENT_NAME = "Demo client"
 
@@ -61,9 +63,24 @@ class DemoClient:
     #: the secret was made at this start (registered or rotated), so it may be shown once
     new_secret: bool = False
 
+    @property
+    def logout_uri(self) -> str:
+        """Where the provider sends the user after RP-Initiated Logout (registered)."""
+        return f"{self.base_url}/client/"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow this client started: its ``state``, PKCE verifier and ``nonce``, and whether a browser owns it."""
+
+    state: str
+    verifier: str = field(repr=False)
+    nonce: str
+    bound: bool
+
 
 class PendingFlows:
-    """``state`` -> PKCE ``code_verifier`` of the flows this client started (bounded, thread-safe).
+    """The flows this client started and not yet seen come back, by ``state`` (bounded, thread-safe).
 
     A flow started by a browser (``bound``) must come back to that browser:
     the callback also checks the :data:`STATE_COOKIE` it was given. Only the
@@ -71,21 +88,21 @@ class PendingFlows:
     """
 
     def __init__(self, limit: int = MAX_PENDING) -> None:
-        self._flows: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        self._flows: OrderedDict[str, Flow] = OrderedDict()
         self._lock = threading.Lock()
         self._limit = limit
 
-    def start(self, bound: bool = False) -> tuple[str, str]:
-        """A new ``(state, code_verifier)`` pair, remembered until :meth:`finish`."""
-        state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+    def start(self, bound: bool = False) -> Flow:
+        """A new flow (fresh ``state``, verifier, ``nonce``), remembered until :meth:`finish`."""
+        flow = Flow(secrets.token_urlsafe(16), secrets.token_urlsafe(48), secrets.token_urlsafe(16), bound)
         with self._lock:
-            self._flows[state] = (verifier, bound)
+            self._flows[flow.state] = flow
             while len(self._flows) > self._limit:
                 self._flows.popitem(last=False)
-        return state, verifier
+        return flow
 
-    def finish(self, state: str) -> tuple[str, bool] | None:
-        """The ``(verifier, bound)`` of the flow ``state`` started, once; None for an unknown state."""
+    def finish(self, state: str) -> Flow | None:
+        """The flow ``state`` started, once; None for an unknown state."""
         with self._lock:
             for known in list(self._flows):
                 if hmac.compare_digest(known.encode(), state.encode()):
@@ -130,11 +147,15 @@ def ensure_demo_client(app: Flask, provider: Provider) -> DemoClient:
     known = [c for c in provider.list_clients() if c.name == DEMO_CLIENT_NAME and redirect_uri in c.redirect_uris]
     client = known[0] if known else None
     new_secret = False
+    registration = {"scopes": SCOPE, "metadata": {"post_logout_redirect_uris": [f"{base_url}/client/"]}}
     if client is None:
-        client_id, client_secret = provider.register_app(DEMO_CLIENT_NAME, [redirect_uri], scopes="profile email")
+        client_id, client_secret = provider.register_app(DEMO_CLIENT_NAME, [redirect_uri], **registration)  # type: ignore[arg-type]
         saved, new_secret = {"client_id": client_id, "client_secret": client_secret}, True
-    elif saved.get("client_id") != client.client_id or not _authenticates(provider, saved):
-        saved, new_secret = {"client_id": client.client_id, **_rotated(provider, client.client_id)}, True
+    else:
+        if client.scopes != frozenset(SCOPE.split()) or client.metadata != registration["metadata"]:
+            provider.update_client(client.client_id, **registration)  # a database from an older demo
+        if saved.get("client_id") != client.client_id or not _authenticates(provider, saved):
+            saved, new_secret = {"client_id": client.client_id, **_rotated(provider, client.client_id)}, True
     if new_secret:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(saved))
@@ -174,24 +195,26 @@ def demo_client() -> DemoClient:
     return client  # type: ignore[no-any-return]
 
 
-def start_flow(client: DemoClient, scope: str = "profile", *, bound: bool = False) -> tuple[str, str]:
-    """A fresh flow: its authorization URL (``state``, S256 PKCE challenge) and its ``state``."""
-    state, verifier = PENDING.start(bound)
+def start_flow(client: DemoClient, scope: str = SCOPE, *, bound: bool = False, **extra: str) -> tuple[str, str]:
+    """A fresh flow: its authorization URL (``state``, ``nonce``, S256 PKCE challenge) and its ``state``."""
+    flow = PENDING.start(bound)
     query = urlencode(
         {
             "response_type": "code",
             "client_id": client.client_id,
             "redirect_uri": client.redirect_uri,
             "scope": scope,
-            "state": state,
-            "code_challenge": s256_challenge(verifier),
+            "state": flow.state,
+            "nonce": flow.nonce,
+            "code_challenge": s256_challenge(flow.verifier),
             "code_challenge_method": "S256",
+            **extra,
         }
     )
-    return f"{client.base_url}/authorize?{query}", state
+    return f"{client.base_url}/authorize?{query}", flow.state
 
 
-def authorization_url(client: DemoClient, scope: str = "profile") -> str:
+def authorization_url(client: DemoClient, scope: str = SCOPE) -> str:
     """The authorization URL of a fresh flow not bound to any browser (the one ``python -m demo`` prints)."""
     return start_flow(client, scope)[0]
 
@@ -218,12 +241,20 @@ def exchange_code(client: DemoClient, code: str, verifier: str) -> tuple[int, di
     return _call(token_request)
 
 
-def call_api(client: DemoClient, access_token: str) -> tuple[int, dict[str, Any]]:
-    """GET ``/api/me`` with the bearer token (RFC 6750 §2.1)."""
+def call_api(client: DemoClient, access_token: str, url: str | None = None) -> tuple[int, dict[str, Any]]:
+    """GET ``/api/me`` (or ``url``: UserInfo) with the bearer token (RFC 6750 §2.1)."""
     api_request = urllib.request.Request(  # noqa: S310 - our own http URL
-        f"{client.base_url}/api/me", headers={"Authorization": f"Bearer {access_token}"}
+        url or f"{client.base_url}/api/me", headers={"Authorization": f"Bearer {access_token}"}
     )
     return _call(api_request)
+
+
+_RELYING_PARTIES: dict[str, relying_party.Provider] = {}
+
+
+def provider_for(client: DemoClient) -> relying_party.Provider:
+    """The provider as this client discovers it (one per issuer, cached)."""
+    return _RELYING_PARTIES.setdefault(client.issuer, relying_party.Provider(client.issuer))
 
 
 @bp.route("/")
@@ -233,8 +264,12 @@ def index() -> str:
 
 @bp.route("/start")
 def start() -> ResponseReturnValue:
-    """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12)."""
-    url, state = start_flow(demo_client(), request.args.get("scope", "profile"), bound=True)
+    """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12).
+
+    ``?prompt=`` and ``?max_age=`` pass through, to try what OIDC says of them.
+    """
+    extra = {name: request.args[name] for name in ("prompt", "max_age") if request.args.get(name)}
+    url, state = start_flow(demo_client(), request.args.get("scope", SCOPE), bound=True, **extra)
     response = redirect(url, 303)
     response.set_cookie(
         STATE_COOKIE, state, max_age=STATE_COOKIE_MAX_AGE, path=bp.url_prefix, httponly=True, samesite="Lax"
@@ -268,8 +303,7 @@ def _callback() -> tuple[str, int] | str:
     flow = PENDING.finish(state)
     if flow is None:
         return render_template("client.html", client=client, result={"error": "unknown or reused state"}), 400
-    verifier, bound = flow
-    if bound and not _started_here(state):
+    if flow.bound and not _started_here(state):
         result: dict[str, Any] = {"error": "this flow was not started in this browser (RFC 6749 section 10.12)"}
         return render_template("client.html", client=client, result=result), 400
     if request.args.get("iss") != client.issuer:
@@ -282,7 +316,7 @@ def _callback() -> tuple[str, int] | str:
             "explanation": AUTHORIZATION_FAILURES.get(error, "The provider refused the authorization request."),
         }
         return render_template("client.html", client=client, result=result)
-    status, tokens = exchange_code(client, request.args.get("code", ""), verifier)
+    status, tokens = exchange_code(client, request.args.get("code", ""), flow.verifier)
     if status != 200:
         error = str(tokens.get("error") or f"HTTP {status}")
         result = {
@@ -291,7 +325,30 @@ def _callback() -> tuple[str, int] | str:
             "explanation": EXCHANGE_FAILURES.get(error, "The provider's token endpoint refused to exchange the code."),
         }
         return render_template("client.html", client=client, result=result), 502
-    api_status, me = call_api(client, tokens["access_token"])
-    shown = {key: value for key, value in tokens.items() if key not in ("access_token", "refresh_token")}
-    result = {"token": shown, "api_status": api_status, "me": me, "pkce": True}
+    result = {"token": _shown(tokens), "pkce": True}
+    if "id_token" in tokens:  # a sign-in: believe it only once verified (OIDC Core §3.1.3.7)
+        provider = provider_for(client)
+        try:
+            result["claims"] = relying_party.verify_id_token(
+                provider, client.client_id, tokens["id_token"], flow.nonce, tokens["access_token"]
+            )
+        except relying_party.IdTokenRefused as refusal:
+            result.update(error="invalid ID token", error_description=str(refusal))
+            return render_template("client.html", client=client, result=result), 502
+        configuration = provider.configuration()
+        result["userinfo_status"], result["userinfo"] = call_api(
+            client, tokens["access_token"], configuration["userinfo_endpoint"]
+        )
+        logout = {
+            "id_token_hint": tokens["id_token"],
+            "post_logout_redirect_uri": client.logout_uri,
+            "state": flow.state,
+        }
+        result["logout_url"] = f"{configuration['end_session_endpoint']}?{urlencode(logout)}"
+    result["api_status"], result["me"] = call_api(client, tokens["access_token"])
     return render_template("client.html", client=client, result=result)
+
+
+def _shown(tokens: dict[str, Any]) -> dict[str, Any]:
+    """The token response without the tokens themselves (the ID token is shown decoded instead)."""
+    return {key: value for key, value in tokens.items() if key not in ("access_token", "refresh_token", "id_token")}

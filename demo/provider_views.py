@@ -1,14 +1,19 @@
-"""The provider side of the demo: login, consent, and the protected ``/api/me``.
+"""The provider side of the demo: an OpenID Provider's login, consent, logout, and the protected ``/api/me``.
 
 The library never shows a page: this is the host app's part (ARCHITECTURE.md).
 ``/authorize`` validates the request with the extension *before* it asks for
-consent, and turns the user's answer into the redirect.
+anything, asks what the request needs next (a login, a consent, or nothing
+more: OIDC Core §3.1.2.3), and turns the user's answer into the redirect.
+The login session remembers when the user signed in (``auth_time``), so
+``prompt=login`` and ``max_age`` work as OIDC says; ``/logout`` is the
+RP-Initiated Logout endpoint.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
@@ -16,14 +21,29 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from flask_proauth2 import Proauth2, current_token
+from proauth2_wsgi.oidc import Login, Step
 
-from .users import check_login
+from .users import check_login, claims
 
 oauth = Proauth2()
+oauth.claims_loader(claims)
 bp = Blueprint("provider", __name__)
 
 #: the scopes this demo provider offers, with the wording of its consent page
-SCOPES = {"profile": "See your user name", "email": "See your email address"}
+SCOPES = {
+    "openid": "Sign you in with your demo account",
+    "profile": "See your name and user name",
+    "email": "See your email address",
+    "offline_access": "Keep access while you are away",
+}
+
+
+def current_login() -> Login | None:
+    """Who is signed in to the demo, and since when (the session holds both)."""
+    user, auth_time = session.get("user"), session.get("auth_time")
+    if not isinstance(user, str) or not isinstance(auth_time, int):
+        return None
+    return Login(user, auth_time, amr=("pwd",))
 
 
 def _csrf_token() -> str:
@@ -60,39 +80,58 @@ def login() -> ResponseReturnValue:
         elif check_login(username, request.form.get("password", "")):
             session.clear()
             session["user"] = username
+            session["auth_time"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")), 303)
         else:
             error = "Unknown user name or wrong password."
     return render_template("login.html", error=error, csrf=_csrf_token(), username=username)
 
 
-@bp.route("/logout", methods=["POST"])
+@bp.route("/logout", methods=["GET", "POST"])
 def logout() -> ResponseReturnValue:
-    """Sign out; a cross-site form cannot sign the user out (the CSRF token is checked)."""
-    if not _csrf_ok():
+    """Sign out: RP-Initiated Logout 1.0, and the home page's own button.
+
+    A client's request with an ``id_token_hint`` this server signed (for the
+    signed-in user) ends the session at once and goes back to its registered
+    ``post_logout_redirect_uri``; any other request asks first, with a form
+    carrying the CSRF token, so a cross-site link cannot sign anyone out.
+    """
+    logout_request = oauth.validate_logout_request()
+    login = current_login()
+    confirmed = request.method == "POST" and _csrf_ok()
+    at_once = logout_request.verified and (login is None or login.user_id == logout_request.subject)
+    if request.method == "POST" and not confirmed:
         return Response("Invalid or missing CSRF token.", 400, mimetype="text/plain")
+    if not (confirmed or at_once):
+        client = logout_request.client.name if logout_request.client else None
+        return render_template("logout.html", user=login.user_id if login else None, client=client, csrf=_csrf_token())
     session.clear()
-    return redirect(url_for("provider.home"), 303)
+    return oauth.logout_response(logout_request, default=url_for("provider.home"))
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize() -> ResponseReturnValue:
-    """RFC 6749 §4.1.1: validate, log in, ask for consent, answer with a redirect."""
+    """RFC 6749 §4.1.1, OIDC Core §3.1.2: validate, then login, consent or answer, as the request needs."""
     auth_request = oauth.validate_authorization_request()
-    user = session.get("user")
-    if user is None:
-        return redirect(url_for("provider.login", next=request.full_path), 303)
-    if request.method == "POST":
+    login = current_login()
+    if request.method == "POST" and login is not None:
         if not _csrf_ok():
             return Response("Invalid or missing CSRF token.", 400, mimetype="text/plain")
         approved = request.form.get("decision") == "allow"
-        return oauth.authorization_response(auth_request, user, approved=approved)
+        return oauth.authorization_response(auth_request, login, approved=approved)
+    step = oauth.authorization_step(auth_request, login)  # prompt=none answers by redirect, never a page
+    if step is Step.LOGIN:
+        return redirect(url_for("provider.login", next=oauth.login_return_url()), 303)
+    if step is Step.ANSWER:
+        assert login is not None
+        return oauth.authorization_response(auth_request, login, approved=True)
+    assert login is not None
     return render_template(
         "consent.html",
         client=auth_request.client,
         scopes=oauth.scope_descriptions(auth_request),
         redirect_host=urlsplit(auth_request.redirect_uri).netloc or auth_request.redirect_uri,
-        user=user,
+        user=login.user_id,
         csrf=_csrf_token(),
     )
 

@@ -72,11 +72,13 @@ def create_blueprint(server: AuthorizationServer) -> Blueprint:
     """A blueprint mounting every route of one app's ``server``."""
     # Its template folder holds proauth2/error.html; an app's own templates/proauth2/error.html wins.
     blueprint = Blueprint("proauth2", __name__, template_folder="templates")
+    views: dict[int, Callable[[], Response]] = {}  # one view per endpoint, however many paths serve it
     for path, endpoint in server.routes.items():
+        view = views.setdefault(id(endpoint), _view(endpoint))  # type: ignore[arg-type]
         blueprint.add_url_rule(
             path,
             endpoint_name(endpoint),  # type: ignore[arg-type]
-            _view(endpoint),  # type: ignore[arg-type]
+            view,
             methods=_METHODS,
             provide_automatic_options=False,
         )

@@ -116,9 +116,17 @@ class KeySet:
         self._cache = None
 
     def published(self) -> list[SigningKey]:
-        """The keys the JWK set shows: next, current, and retired ones still in their grace period."""
+        """The keys the JWK set shows: next, current, and retired ones still in their grace period.
+
+        The first keys are made when the set is first asked for, so that a
+        client that fetches it early already holds the key that will sign.
+        """
+        keys = self.keys()
+        if not keys and not self._configured and self._settings.key_secret is not None:
+            self.ensure()
+            keys = self.keys()
         cutoff = self._now() - self._settings.key_grace_period
-        return [key for key in self.keys() if key.state != _RETIRED or (key.retired_at or 0) > cutoff]
+        return [key for key in keys if key.state != _RETIRED or (key.retired_at or 0) > cutoff]
 
     def jwks(self) -> dict[str, Any]:
         """The JWK set document (RFC 7517 §5), rendered again only when the published keys change."""
@@ -201,12 +209,14 @@ class KeySet:
         Returns the keys as they are afterwards.
         """
         self._require_storage()
-        self.ensure()
+        fresh = {key.alg for key in self.ensure() if key.state == _CURRENT}  # first keys: nothing to move yet
         now = self._now()
         with self._lock:
             self.forget()
             keys = self.keys()
             for alg in self._settings.signing_algorithms:
+                if alg in fresh:
+                    continue
                 for key in keys:
                     if key.alg == alg and key.state == _CURRENT:
                         self._records.change_key_state(key.kid, _CURRENT, {"state": _RETIRED, "retired_at": now})
@@ -297,7 +307,7 @@ def _configured_keys(source: Mapping[str, Any] | tuple[str, ...] | None) -> list
     if isinstance(source, Mapping):
         imported = [jwk.import_key(dict(entry)) for entry in source["keys"]]
     else:
-        imported = [jwk.import_key(Path(path).read_bytes()) for path in source]
+        imported = [_pem_key(Path(path).read_bytes()) for path in source]
     keys: list[SigningKey] = []
     for key in imported:
         if not key.is_private:
@@ -306,6 +316,19 @@ def _configured_keys(source: Mapping[str, Any] | tuple[str, ...] | None) -> list
         state = _CURRENT if all(existing.alg != alg for existing in keys) else _NEXT
         keys.append(SigningKey(key.kid or key.thumbprint(), alg, state, 0, 0, None, key, stored=False))
     return keys
+
+
+def _pem_key(pem: bytes) -> Any:
+    """A joserfc key from a PEM private key (RSA or EC), its type read from the key itself."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    loaded = load_pem_private_key(pem, password=None)
+    if isinstance(loaded, rsa.RSAPrivateKey):
+        return jwk.RSAKey.import_key(pem)
+    if isinstance(loaded, ec.EllipticCurvePrivateKey):
+        return jwk.ECKey.import_key(pem)
+    raise KeyManagementError("signing keys from PEM files are RSA or EC private keys")
 
 
 def _algorithm_of(key: Any) -> str:

@@ -94,6 +94,15 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
     target.add_argument("--user", help="revoke every token of this user id")
     target.add_argument("--client", help="revoke every token issued to this client id")
     command("purge-expired", "delete expired codes and tokens (cron it)")
+    keys = command("keys", "list the signing keys, rotate them, or retire one")
+    keys.add_argument("action", choices=("list", "rotate", "retire"))
+    keys.add_argument("kid", nargs="?", help="the key to retire")
+    json_flag(keys)
+    consents = command("consents", "list a user's remembered consents, or withdraw one")
+    consents.add_argument("action", choices=("list", "withdraw"))
+    consents.add_argument("--user", required=True, help="the user id")
+    consents.add_argument("--client", help="the client whose consent to withdraw")
+    json_flag(consents)
     return parser
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from ..errors import Proauth2Error
+from ..keyset import KeyManagementError
 from ..models import Client, ClientCredentials
 from ..provider import Proauth2
 from ..stores import SCHEMA_VERSION
@@ -155,6 +157,70 @@ def revoke(provider: Proauth2, args: argparse.Namespace, console: Console) -> No
         console.out(f"revoked {provider.revoke_client_tokens(client.client_id)} token(s) of client {client.client_id}")
 
 
+def keys(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:
+    """List the signing keys, rotate them (next -> current -> retired), or retire one now."""
+    try:
+        if args.action == "rotate":
+            provider.keys.rotate()
+        elif args.action == "retire":
+            if not args.kid:
+                raise Refused("keys retire needs the KID of the key to retire")
+            provider.keys.retire(args.kid)
+        elif args.kid:
+            raise Refused("keys list takes no KID")
+    except KeyManagementError as error:
+        raise Refused(str(error)) from None
+    stored = provider.keys.keys()
+    published = {key.kid for key in provider.keys.published()} if stored else set()  # listing makes nothing
+    listed = [
+        {
+            "kid": key.kid,
+            "alg": key.alg,
+            "state": key.state,
+            "published": key.kid in published,
+            "created_at": key.created_at,
+            "activated_at": key.activated_at,
+            "retired_at": key.retired_at,
+            "stored": key.stored,
+        }
+        for key in stored
+    ]
+    if args.json:
+        console.json(listed)
+    elif not listed:
+        console.out("no signing keys yet: they are made on first use, or by keys rotate")
+    else:
+        rows = [
+            (key.kid, key.alg, key.state, "yes" if key.kid in published else "no", str(key.created_at))
+            for key in stored
+        ]
+        for line in table(rows, header=("KID", "ALG", "STATE", "PUBLISHED", "CREATED_AT")):
+            console.out(line)
+
+
+def consents(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:
+    """List a user's remembered consents, or withdraw one (revoking that client's tokens for the user)."""
+    if args.action == "withdraw":
+        if not args.client:
+            raise Refused("consents withdraw needs --client")
+        try:
+            revoked = provider.withdraw_consent(args.client, args.user)
+        except Proauth2Error as error:
+            raise Refused(error.error_description or error.error) from None
+        console.out(f"withdrew {args.user}'s consent to {args.client}; revoked {revoked} token(s)")
+        return
+    given = provider.consents(args.user)
+    if args.json:
+        console.json({client_id: sorted(scopes) for client_id, scopes in given.items()})
+    elif not given:
+        console.out(f"{args.user} has given no consent")
+    else:
+        for line in table(
+            [(client_id, " ".join(sorted(s))) for client_id, s in given.items()], header=("CLIENT_ID", "SCOPE")
+        ):
+            console.out(line)
+
+
 def purge_expired(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:
     """Delete expired codes and tokens in batches (cron it); print how many rows went."""
     console.out(f"purged {provider.purge_expired()} expired row(s)")
@@ -172,4 +238,6 @@ COMMANDS: dict[str, Command] = {
     "delete-client": delete_client,
     "revoke": revoke,
     "purge-expired": purge_expired,
+    "keys": keys,
+    "consents": consents,
 }

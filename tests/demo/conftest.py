@@ -225,7 +225,12 @@ def sign_in(http: requests.Session, demo: DemoServer, password: str = DEMO_PASSW
 
 
 def consent(http: requests.Session, authorization_url: str, decision: str = "allow") -> requests.Response:
-    """Answer the consent page of ``authorization_url`` (signed in already); the 303, not followed."""
+    """Answer the consent page of ``authorization_url`` (signed in already); the 303, not followed.
+
+    ``prompt=consent`` is added when the URL has no ``prompt``: alice's consent is remembered.
+    """
+    if "prompt=" not in authorization_url:
+        authorization_url += "&prompt=consent"
     page = http.get(authorization_url, allow_redirects=False, timeout=10)
     assert page.status_code == 200, page.text
     csrf = form_inputs(page.text)["csrf"]

@@ -122,9 +122,9 @@ def test_a_refused_code_exchange_is_explained_in_words(tmp_path: Path) -> None:
     with serve(app, port=port):
         with app.app_context():
             client = demo_client()
-        state, _ = PENDING.start()
+        flow = PENDING.start()
         response = app.test_client().get(
-            "/client/callback", query_string={"state": state, "code": "garbage-" + "x" * 40, "iss": client.issuer}
+            "/client/callback", query_string={"state": flow.state, "code": "garbage-" + "x" * 40, "iss": client.issuer}
         )
     assert response.status_code == 502
     assert '<code id="error">invalid_grant</code>' in response.text

@@ -47,9 +47,9 @@ def _navigations(page: Page) -> list[str]:
     return seen
 
 
-def _start_and_sign_in(page: Page, demo: DemoServer) -> None:
-    page.goto(demo.url("/client/"))
-    page.get_by_role("button", name="Sign in with proauth2").click()
+def _start_and_sign_in(page: Page, demo: DemoServer, start: str = "/client/start?prompt=consent") -> None:
+    """Start the demo client's flow (asking for consent again: alice's is remembered) and sign in."""
+    page.goto(demo.url(start))
     page.wait_for_url(re.compile(r"/login\?"))
     page.fill("input[name=username]", DEMO_USER)
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -82,10 +82,9 @@ def _run_allow_flow(page: Page, demo: DemoServer) -> dict[str, str]:
     _start_and_sign_in(page, demo)
 
     assert page.locator("#client-name").inner_text() == "Demo client"
-    scopes = page.locator("#scopes li")
-    assert scopes.count() == 1
-    assert scopes.first.inner_text().startswith("profile")
-    assert "See your user name" in scopes.first.inner_text()
+    scopes = [item.inner_text() for item in page.locator("#scopes li").all()]
+    assert [scope.split()[0] for scope in scopes] == ["email", "openid", "profile"]
+    assert "See your name and user name" in scopes[2]
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url(re.compile(r"/client/callback\?"))
 
@@ -99,7 +98,10 @@ def _run_allow_flow(page: Page, demo: DemoServer) -> dict[str, str]:
     assert page.locator("#error").count() == 0
     token = json.loads(page.locator("#token").inner_text())
     assert token["token_type"] == "Bearer"
-    assert token["scope"] == "profile"
+    assert token["scope"] == "email openid profile"
+    claims = json.loads(page.locator("#claims").inner_text())  # the ID token, verified by the demo client
+    assert (claims["sub"], claims["name"], claims["email"]) == (DEMO_USER, "Alice Liddell", "alice@example.com")
+    assert json.loads(page.locator("#userinfo").inner_text())["preferred_username"] == DEMO_USER
     me = json.loads(page.locator("#me").inner_text())
     assert me["user_id"] == DEMO_USER
     assert me["client_id"] == demo.demo_client["client_id"]
@@ -250,7 +252,7 @@ def test_every_page_rendered_at_desktop_and_phone_width(chromium: Browser, demo:
         shot("authorization-error")
         page.goto(demo.url("/client/"))
         shot("client")
-        page.get_by_role("button", name="Sign in with proauth2").click()
+        page.goto(demo.url("/client/start?prompt=consent"))
         page.wait_for_url(re.compile(r"/login\?"))
         page.fill("input[name=username]", DEMO_USER)
         page.fill("input[name=password]", "not the password")
@@ -263,12 +265,14 @@ def test_every_page_rendered_at_desktop_and_phone_width(chromium: Browser, demo:
         page.get_by_role("button", name="Deny").click()
         page.wait_for_url(re.compile(r"/client/callback\?"))
         shot("client-denied")
-        page.get_by_role("link", name="Try again").click()
+        page.goto(demo.url("/client/start?prompt=consent"))
         page.wait_for_url(re.compile(r"/authorize\?"))
         page.get_by_role("button", name="Allow").click()
         page.wait_for_url(re.compile(r"/client/callback\?"))
         shot("client-signed-in")
         page.goto(demo.url("/"))
         shot("home-signed-in")
+        page.goto(demo.url("/logout"))
+        shot("logout-confirm")
     finally:
         context.close()

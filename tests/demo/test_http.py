@@ -36,8 +36,8 @@ SIGNED_IN = "You are signed in as"
 
 
 def _start(http: requests.Session, demo: DemoServer) -> str:
-    """The demo client's authorization URL, from the 303 of ``/client/start``."""
-    response = http.get(demo.url("/client/start"), allow_redirects=False, timeout=10)
+    """The demo client's authorization URL (consent asked again), from the 303 of ``/client/start``."""
+    response = http.get(demo.url("/client/start?prompt=consent"), allow_redirects=False, timeout=10)
     assert response.status_code == 303
     return response.headers["Location"]
 

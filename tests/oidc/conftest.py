@@ -1,0 +1,129 @@
+"""Fixtures for OpenID Connect: a provider with ``openid`` on, its signing keys, a relying party, a signed-in alice."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from typing import Any
+
+import pytest
+from joserfc import jwk, jwt
+
+from proauth2_wsgi import ClientCredentials, Proauth2, Settings
+from proauth2_wsgi.oidc import Login
+from proauth2_wsgi.pkce import s256_challenge
+from proauth2_wsgi.stores import PeeweeDataStore
+from tests.conftest import FakeClock
+
+ISSUER = "https://auth.example.com"
+REDIRECT = "https://rp.example.com/callback"
+LOGOUT_REDIRECT = "https://rp.example.com/signed-out"
+KEY_SECRET = "tests-key-secret-" + "k" * 32
+#: alice's claims, as the host app's loader gives them
+ALICE = {
+    "name": "Alice Liddell",
+    "preferred_username": "alice",
+    "email": "alice@example.com",
+    "email_verified": True,
+    "phone_number": "+44 20 7946 0000",
+    "address": {"locality": "Oxford", "country": "GB"},
+    "secret_hobby": "never released",
+}
+
+
+@pytest.fixture
+def settings(clock: FakeClock) -> Settings:
+    return Settings(
+        issuer=ISSUER,
+        scopes={"api": "Call the API"},
+        openid=True,
+        key_secret=KEY_SECRET,
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def provider(store: PeeweeDataStore, settings: Settings) -> Proauth2:
+    provider = Proauth2(store, settings)
+    provider.claims_loader = lambda user_id, scopes, request: ALICE if user_id == "alice" else {}
+    return provider
+
+
+@pytest.fixture
+def rp(provider: Proauth2) -> ClientCredentials:
+    """A relying party: code + refresh, every scope, a post-logout redirect URI."""
+    return provider.register_app("Relying party", [REDIRECT], metadata={"post_logout_redirect_uris": [LOGOUT_REDIRECT]})
+
+
+@pytest.fixture
+def alice(clock: FakeClock) -> Login:
+    """alice, signed in a minute ago with a password."""
+    return Login("alice", int(clock.now) - 60, acr="urn:example:password", amr=("pwd",))
+
+
+def authenticate(provider: Proauth2, client: ClientCredentials, login: Login, **params: str) -> dict[str, Any]:
+    """An authentication request approved for ``login``, its code exchanged: the token response."""
+    verifier = secrets.token_urlsafe(48)
+    query = {
+        "client_id": client.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile email",
+        "state": "s",
+        "code_challenge": s256_challenge(verifier),
+        "code_challenge_method": "S256",
+        **params,
+    }
+    request = provider.parse_authorization_request(query)
+    code = provider.authorization_response(request, login)["code"]
+    return provider.request_access_token(
+        "authorization_code",
+        client.client_id,
+        client.client_secret,
+        code=code,
+        redirect_uri=REDIRECT,
+        code_verifier=verifier,
+    )
+
+
+def verified_claims(
+    provider: Proauth2, id_token: str, algorithms: tuple[str, ...] = ("RS256", "ES256")
+) -> dict[str, Any]:
+    """The ID token's claims, verified against the provider's published JWK set as a client would."""
+    keys = jwk.KeySet.import_key_set(provider.keys.jwks())  # type: ignore[arg-type]
+    return dict(jwt.decode(id_token, keys, algorithms=list(algorithms)).claims)
+
+
+def later(provider: Proauth2, seconds: int) -> Proauth2:
+    """The same provider ``seconds`` later (the clock is the settings')."""
+    clock: FakeClock = provider.settings.clock  # type: ignore[assignment]
+    clock.advance(seconds)
+    return provider
+
+
+def with_settings(provider: Proauth2, **changes: Any) -> Proauth2:
+    other = Proauth2(provider.store, dataclasses.replace(provider.settings, **changes))
+    other.claims_loader = provider.claims_loader
+    return other
+
+
+_POOL_SIZE = 8
+
+
+@pytest.fixture(scope="session")
+def _key_pool() -> dict[str, list[Any]]:
+    """Real RSA and EC keys, made once: a 2048-bit RSA key takes ~0.1 s to make, and tests make many."""
+    from proauth2_wsgi import keyset
+
+    return {alg: [make() for _ in range(_POOL_SIZE)] for alg, make in keyset._KEY_MAKERS.items()}
+
+
+@pytest.fixture(autouse=True)
+def _pooled_keys(_key_pool: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys come from the pool in turn (each test's database starts empty, so no two stored keys share a kid)."""
+    from itertools import cycle
+
+    from proauth2_wsgi import keyset
+
+    turns = {alg: cycle(keys) for alg, keys in _key_pool.items()}
+    monkeypatch.setattr(keyset, "_KEY_MAKERS", {alg: (lambda alg=alg: next(turns[alg])) for alg in turns})
