@@ -5,7 +5,11 @@ Prints one table per part:
 1. per backend: the bare app, the same app behind the middleware with a valid
    token (and with the token cache on), the 401 paths, the token endpoint
    (client_credentials grant), and how many queries a validated request runs;
-2. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
+2. the Flask extension: its decorator against the middleware, the token
+   endpoint through Flask (benchmarks/flask_cases.py);
+3. OpenID Connect: what the ID token adds to a code exchange per algorithm,
+   the JWK set and discovery documents (benchmarks/oidc_cases.py);
+4. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
    primary-key lookup.
 
@@ -30,6 +34,7 @@ from werkzeug.test import EnvironBuilder
 
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
 from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
+from benchmarks.oidc_cases import id_token_budget_lines, oidc_rows
 from benchmarks.timing import (
     ROUNDS,
     Timing,
@@ -220,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         with sqlite_url(directory) as url:
             flask_table, decorator_gap, token_ratio = flask_rows(url, args.iterations)
         print_table("Flask: the decorator and the middleware over one route; the token endpoint (SQLite)", flask_table)
+        with sqlite_url(directory) as url:
+            oidc_table, id_token_costs, jwks_renders = oidc_rows(url, max(args.iterations // 10, 100))
+        print_table("OpenID Connect: the ID token on a code exchange, the public documents (SQLite)", oidc_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
     print("\nBudgets")
@@ -240,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  token endpoint through Flask {token_ratio:+5.1%} <= {TOKEN_ENDPOINT_BUDGET:.0%}        : "
         f"{'ok' if token_ratio <= TOKEN_ENDPOINT_BUDGET else 'OVER'}"
     )
+    for text, within in id_token_budget_lines(id_token_costs, jwks_renders):
+        print(f"  {text} : {'ok' if within else 'OVER'}")
     return 0 if ok else 1
 
 

@@ -79,16 +79,26 @@ def fill_sqlite(path: str, stored: int, known: int, expires_at: int) -> list[str
     schema.dispose()
     tokens = [generate_secret() for _ in range(known)]
     hashes = sorted([hash_secret(token) for token in tokens] + [secrets.token_hex(32) for _ in range(stored - known)])
-    scopes = json.dumps([])
+    scopes, claims = json.dumps([]), json.dumps({})
     rows = (
-        (token_hash, "bench-client", f"user{i:08d}", scopes, f"grant{i:08d}", expires_at - 3600, expires_at, False)
+        (
+            token_hash,
+            "bench-client",
+            f"user{i:08d}",
+            scopes,
+            f"grant{i:08d}",
+            expires_at - 3600,
+            expires_at,
+            False,
+            claims,
+        )
         for i, token_hash in enumerate(hashes)
     )
     connection = sqlite3.connect(path)
     with connection:
         connection.executemany(
             "INSERT INTO proauth2_access_tokens (token_hash, client_id, user_id, scopes, grant_id, issued_at,"
-            " expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, revoked, claims) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     connection.execute("ANALYZE")

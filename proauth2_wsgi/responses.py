@@ -5,6 +5,8 @@
 - :func:`error_response` — a :class:`~proauth2_wsgi.errors.Proauth2Error` as its
   status, headers and RFC 6749 §5.2 body (a storage outage with its
   ``Retry-After``);
+- :class:`PublicDocument` — a JSON document anyone may read and cache (the
+  metadata, the JWK set), serialised once with its ``ETag``;
 - :func:`www_authenticate` — a challenge header; every value in it is checked
   against the RFC 6749 §5.2 charset first. Bearer challenges of protected
   resources come from :func:`proauth2_wsgi.protector.bearer_challenge`.
@@ -12,11 +14,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from .errors import Proauth2Error, safe_description
 
@@ -32,6 +36,30 @@ def json_response(body: Mapping[str, Any], status: int = 200, headers: Mapping[s
     if headers:
         response.headers.update(headers)
     return response
+
+
+@dataclass(frozen=True)
+class PublicDocument:
+    """A public JSON document, serialised once: every request gets the same bytes, cacheable, conditional."""
+
+    body: bytes
+    etag: str
+    mimetype: str
+    max_age: int
+
+    @classmethod
+    def render(
+        cls, document: Mapping[str, Any], mimetype: str = "application/json", max_age: int = 300
+    ) -> PublicDocument:
+        body = json.dumps(document, separators=(",", ":")).encode()
+        return cls(body, hashlib.sha256(body).hexdigest()[:32], mimetype, max_age)
+
+    def response(self, request: Request) -> Response:
+        """The document for ``request``: ``304 Not Modified`` when its ``If-None-Match`` names this version."""
+        response = Response(self.body, mimetype=self.mimetype)
+        response.headers["Cache-Control"] = f"public, max-age={self.max_age}"
+        response.set_etag(self.etag)
+        return response.make_conditional(request)
 
 
 def www_authenticate(scheme: str, params: Mapping[str, str | None]) -> str:

@@ -233,3 +233,70 @@ def test_the_falcon_and_bottle_wiring_read_the_environ(tmp_path: Path) -> None:
         response = Client(app).get("/me", headers={"Authorization": f"Bearer {token}"})
         assert response.json == {"client": client_id, "user": None}
         assert Client(app).get("/me").status_code == 401
+
+
+def _form_post(session: requests.Session, page: requests.Response, **fields: str) -> requests.Response:
+    """Submit the page's one form (to its own URL) with its CSRF token and ``fields``."""
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text
+    return session.post(page.url, data={"csrf": csrf.group(1), **fields}, timeout=10)
+
+
+@pytest.mark.rfc("openid-connect-core", "3.1")
+def test_the_openid_provider_example_signs_alice_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's OpenID Provider, pasted and served; Authlib's Flask client signs alice in and out."""
+    from tests.authlib_relying_party import relying_party
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "readme-" + "s" * 32)
+    monkeypatch.setenv("PROAUTH2_KEY_SECRET", "readme-" + "k" * 32)
+    lines = [line for line in block("PROAUTH2_OPENID=True").splitlines() if line.strip()]
+    assert len(lines) <= 75
+    port, rp_port = free_port(), free_port()
+    issuer, rp = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{rp_port}"
+    example = run_block("PROAUTH2_OPENID=True", name="provider", replace={"http://127.0.0.1:5000": issuer})
+    with example["app"].app_context():
+        client = example["oauth"].provider.register_app(
+            "Authlib RP", [f"{rp}/callback"], metadata={"post_logout_redirect_uris": [f"{rp}/signed-out"]}
+        )
+    assert client.client_secret is not None
+    browser = requests.Session()
+    browser.trust_env = False
+    with serve(example["app"], port=port), serve(relying_party(issuer, *client), port=rp_port):
+        login_page = browser.get(f"{rp}/start", timeout=10)
+        assert urlsplit(login_page.url).path == "/login"
+        refused = _form_post(browser, login_page, user="alice", pwd="not-the-password")
+        assert urlsplit(refused.url).path == "/login" and "csrf" in refused.text
+        consent_page = _form_post(browser, refused, user="alice", pwd="wonderland")
+        assert (
+            "Authlib RP asks to: See your email address, Sign you in with your account, See your name"
+            in consent_page.text
+        )
+        assert consent_page.headers["X-Frame-Options"] == "DENY"
+        signed_in = _form_post(browser, consent_page, allow="yes").json()
+        silent = browser.get(f"{rp}/start?prompt=none", timeout=10).json()  # consent remembered
+        signed_out = browser.get(f"{rp}/logout", timeout=10).json()
+        after = browser.get(f"{rp}/start?prompt=none", timeout=10).json()
+        stranger = browser.get(f"{issuer}/logout?post_logout_redirect_uri=https://evil.example/", timeout=10)
+        forged = browser.post(f"{issuer}/logout", data={"csrf": "guess"}, timeout=10)
+
+    claims = signed_in["id_token"]  # verified by Authlib: signature over the JWK set, iss, aud, nonce, at_hash
+    assert (claims["iss"], claims["sub"], claims["name"], claims["email"]) == (
+        issuer,
+        "alice",
+        "Alice Liddell",
+        "alice@example.com",
+    )
+    assert isinstance(claims["auth_time"], int)
+    assert signed_in["userinfo"] == {
+        "sub": "alice",
+        "name": "Alice Liddell",
+        "email": "alice@example.com",
+        "email_verified": True,
+    }
+    assert silent["id_token"]["auth_time"] == claims["auth_time"]
+    assert signed_out == {"signed_out": True}  # a verified id_token_hint: no page, state checked by Authlib
+    assert after == {"error": "login_required"}
+    assert stranger.status_code == 400 and "post_logout_redirect_uri" in stranger.text
+    assert forged.status_code == 403

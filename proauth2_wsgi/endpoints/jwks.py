@@ -9,12 +9,11 @@ by clients for :data:`MAX_AGE` seconds, well within a rotation period.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
+from ..responses import PublicDocument
 from .base import Endpoint
 
 if TYPE_CHECKING:
@@ -33,16 +32,12 @@ class JwksEndpoint(Endpoint):
 
     def __init__(self, provider: Proauth2) -> None:
         super().__init__(provider)
-        self._rendered: tuple[object, bytes, str] | None = None
+        self._rendered: tuple[dict[str, Any], PublicDocument] | None = None
 
     def handle(self, request: Request) -> Response:
         document = self.provider.keys.jwks()
         rendered = self._rendered
-        if rendered is None or rendered[0] is not document:
-            body = json.dumps(document, separators=(",", ":")).encode()
-            rendered = (document, body, hashlib.sha256(body).hexdigest()[:32])
+        if rendered is None or rendered[0] is not document:  # the key set changed
+            rendered = (document, PublicDocument.render(document, "application/jwk-set+json", MAX_AGE))
             self._rendered = rendered
-        response = Response(rendered[1], mimetype="application/jwk-set+json")
-        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-        response.set_etag(rendered[2])
-        return response.make_conditional(request)
+        return rendered[1].response(request)

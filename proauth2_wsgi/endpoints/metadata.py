@@ -1,8 +1,9 @@
 """Authorization server metadata (RFC 8414), with the RFC 9207 ``iss`` flag.
 
-The document is merged once, from the provider's settings and registries
-(:meth:`Proauth2.metadata <proauth2_wsgi.Proauth2.metadata>`) and the
-absolute URLs of the endpoints, and served as JSON to ``GET``.
+The document is merged and serialised once, from the provider's settings and
+registries (:meth:`Proauth2.metadata <proauth2_wsgi.Proauth2.metadata>`) and
+the absolute URLs of the endpoints, and served to ``GET`` as public,
+cacheable JSON with an ``ETag``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from ..responses import json_response
+from ..responses import PublicDocument
 from .base import Endpoint
 
 if TYPE_CHECKING:
     from ..provider import Proauth2
 
+#: seconds a client may cache the document (it changes only when the server is reconfigured)
+MAX_AGE = 3600
 #: RFC 8414 §3: where the document lives, before the issuer's path
 WELL_KNOWN_PATH = "/.well-known/oauth-authorization-server"
 
@@ -42,6 +45,7 @@ class MetadataEndpoint(Endpoint):
     def __init__(self, provider: Proauth2, urls: Mapping[str, str]) -> None:
         super().__init__(provider)
         self.document = provider.metadata(urls)
+        self._rendered = PublicDocument.render(self.document, max_age=MAX_AGE)
 
     def handle(self, request: Request) -> Response:
-        return json_response(self.document)
+        return self._rendered.response(request)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidRequest
 from ..keyset import UnverifiableToken
 from ..uris import add_query
+from .parameters import parse_words
 
 if TYPE_CHECKING:
     from ..clients import Clients
@@ -90,5 +91,4 @@ def validate_logout_request(params: Parameters, settings: Settings, keys: KeySet
     state = params.get("state")
     if state is not None and len(state) > MAX_STATE_LENGTH:
         raise InvalidRequest("state is too long")
-    locales = params.get("ui_locales")
-    return LogoutRequest(client, subject, uri, state, tuple(locales.split()) if locales else ())
+    return LogoutRequest(client, subject, uri, state, parse_words("ui_locales", params.get("ui_locales")))

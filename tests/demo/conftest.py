@@ -275,8 +275,8 @@ def page(chromium: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="session")
-def node_client() -> Path:
-    """``tests/demo/node`` with oauth4webapi installed from npm; skips without ``node``/``npm``."""
+def node_scripts() -> Path:
+    """``tests/demo/node`` with its relying parties' libraries installed from npm; skips without ``node``/``npm``."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         _skip_or_fail("node and npm are needed for the Node client test", "PROAUTH2_REQUIRE_NODE")
@@ -286,7 +286,7 @@ def node_client() -> Path:
     result = subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:  # most often: no route to the npm registry
         _skip_or_fail(f"{' '.join(command[1:2])} failed: {result.stderr.strip()[-500:]}", "PROAUTH2_REQUIRE_NODE")
-    return NODE_DIR / "flow.mjs"
+    return NODE_DIR
 
 
 def json_line(text: str) -> dict[str, Any]:

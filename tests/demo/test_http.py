@@ -242,3 +242,48 @@ def test_api_errors_are_json(http: requests.Session, demo: DemoServer, method: s
     assert response.json()["error"]
     if status == 405:
         assert "GET" in response.headers["Allow"]
+
+
+#: hostile OpenID Connect input at the demo's own views: each a refusal, never a 500
+_HOSTILE_LOGOUT = [
+    pytest.param({"id_token_hint": "x" * 10_000}, id="hint-10kb"),
+    pytest.param({"id_token_hint": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."}, id="hint-alg-none"),
+    pytest.param({"post_logout_redirect_uri": "javascript:alert(1)"}, id="uri-javascript"),
+    pytest.param({"post_logout_redirect_uri": "https://evil.example/"}, id="uri-unregistered"),
+    pytest.param({"state": "a\x00b", "client_id": "nobody"}, id="control-state-unknown-client"),
+    pytest.param({"ui_locales": "\x7f" * 50}, id="locales-control"),
+]
+
+
+@pytest.mark.rfc("RP-Initiated Logout", "2")
+@pytest.mark.parametrize("params", _HOSTILE_LOGOUT)
+def test_hostile_logout_requests_are_refused_with_a_page(
+    http: requests.Session, demo: DemoServer, params: dict[str, str]
+) -> None:
+    response = http.get(demo.url("/logout"), params=params, allow_redirects=False, timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "Location" not in response.headers
+    assert "Traceback" not in response.text and "Traceback" not in demo.output()
+
+
+@pytest.mark.rfc("openid-connect-core", "3.1.2.6")
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"nonce": "n" * 10_240}, id="nonce-10kb"),
+        pytest.param({"max_age": "-1"}, id="max-age-negative"),
+        pytest.param({"max_age": "soon"}, id="max-age-text"),
+        pytest.param({"prompt": "none login"}, id="prompt-none-with-login"),
+        pytest.param({"prompt": "login\x00"}, id="prompt-control"),
+    ],
+)
+def test_hostile_authentication_requests_redirect_invalid_request(
+    http: requests.Session, demo: DemoServer, params: dict[str, str]
+) -> None:
+    query = dict(parse_qs(urlsplit(_start(http, demo)).query))
+    query.update({name: [value] for name, value in params.items()})
+    response = http.get(demo.url("/authorize"), params=query, allow_redirects=False, timeout=10)
+    assert response.status_code == 303, response.text
+    back = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert back["error"] == ["invalid_request"] and back["state"] == query["state"]

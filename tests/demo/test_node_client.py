@@ -11,55 +11,32 @@ and hands the script the redirect it would have received; the script checks
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from .conftest import DEMO_USER, DemoServer, consent, json_line, sign_in
-
-#: seconds the Node script may take per step
-NODE_TIMEOUT = 60
+from .browser_user import run_node_relying_party
+from .conftest import DEMO_USER, DemoServer, consent, sign_in
 
 
-def test_oauth4webapi_full_flow(node_client: Path, demo: DemoServer, http: requests.Session) -> None:
-    script = subprocess.Popen(
-        ["node", node_client.name, demo.base_url],
-        cwd=node_client.parent,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert script.stdout is not None and script.stderr is not None
-        first = script.stdout.readline()
-        if not first:
-            script.wait(timeout=NODE_TIMEOUT)
-            raise AssertionError(f"flow.mjs exited with {script.returncode}: {script.stderr.read()}")
-        started = json_line(first)
-        client_id = started["client_id"]
-        assert client_id != demo.demo_client["client_id"]  # a client of its own, registered over RFC 7591
+def test_oauth4webapi_full_flow(node_scripts: Path, demo: DemoServer, http: requests.Session) -> None:
+    sent: dict[str, str] = {}
 
-        authorization_url = started["authorization_url"]
+    def user(authorization_url: str) -> str:
         assert authorization_url.startswith(demo.url("/authorize?"))
-        sent = {key: values[0] for key, values in parse_qs(urlsplit(authorization_url).query).items()}
-        assert sent["code_challenge_method"] == "S256"
-        assert len(sent["code_challenge"]) == 43
-        assert sent["client_id"] == client_id
-
+        sent.update({key: values[0] for key, values in parse_qs(urlsplit(authorization_url).query).items()})
         assert sign_in(http, demo).status_code == 303
         callback = consent(http, authorization_url).headers["Location"]
         assert callback.startswith(sent["redirect_uri"] + "?")  # not followed: nothing listens there
+        return callback
 
-        out, err = script.communicate(callback + "\n", timeout=NODE_TIMEOUT)
-    finally:
-        if script.poll() is None:
-            script.kill()
-            script.wait()
-    assert script.returncode == 0, err
-    summary = json_line(out.strip().splitlines()[-1])
+    summary = run_node_relying_party(node_scripts / "flow.mjs", user, demo.base_url)
+    client_id = summary["client_id"]
+    assert client_id != demo.demo_client["client_id"]  # a client of its own, registered over RFC 7591
+    assert sent["code_challenge_method"] == "S256"
+    assert len(sent["code_challenge"]) == 43
+    assert sent["client_id"] == client_id
 
     assert summary["issuer"] == demo.base_url
     assert summary["code_challenge_methods_supported"] == ["S256"]

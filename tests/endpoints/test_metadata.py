@@ -42,6 +42,16 @@ def test_metadata_document_rfc8414_2_and_rfc9207(server: Server) -> None:
     }
 
 
+def test_metadata_is_public_cacheable_and_conditional(server: Server) -> None:
+    """The document is the same bytes for everyone: cacheable, with an ETag, 304 when unchanged (RFC 9110 §13.1.2)."""
+    first = requests.get(server.url + WELL_KNOWN, timeout=10)
+    assert first.headers["Cache-Control"] == "public, max-age=3600"
+    again = requests.get(server.url + WELL_KNOWN, headers={"If-None-Match": first.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+    other = requests.get(server.url + WELL_KNOWN, headers={"If-None-Match": '"other"'}, timeout=10)
+    assert other.status_code == 200 and other.content == first.content
+
+
 def test_registration_is_off_by_default_rfc7591(default_server: Server) -> None:
     document = requests.get(default_server.url + WELL_KNOWN, timeout=10).json()
     assert "registration_endpoint" not in document

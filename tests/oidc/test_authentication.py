@@ -141,6 +141,7 @@ def test_nobody_signed_in_needs_a_login(provider: Proauth2, rp: ClientCredential
     )
 
 
+@pytest.mark.backends
 def test_consent_is_asked_once_then_remembered(provider: Proauth2, rp: ClientCredentials, alice: Login) -> None:
     assert step(provider, rp, alice) is Step.CONSENT
     assert refusal(provider, rp, alice, prompt="none")["error"] == ["consent_required"]
@@ -190,6 +191,7 @@ def test_select_account_is_the_apps_login_step(provider: Proauth2, rp: ClientCre
     assert step(provider, rp, alice, prompt="select_account") is Step.LOGIN
 
 
+@pytest.mark.backends
 def test_withdrawing_consent_revokes_the_clients_tokens_for_that_user(
     provider: Proauth2, rp: ClientCredentials, alice: Login
 ) -> None:
@@ -209,6 +211,7 @@ def test_withdrawing_consent_revokes_the_clients_tokens_for_that_user(
         provider.withdraw_consent(rp.client_id, "alice")
 
 
+@pytest.mark.backends
 def test_the_consents_commands_list_and_withdraw(provider: Proauth2, rp: ClientCredentials, alice: Login) -> None:
     import io
 

@@ -68,6 +68,7 @@ def test_a_token_for_the_client_itself_has_no_id_token(provider: Proauth2) -> No
     assert "id_token" not in tokens
 
 
+@pytest.mark.backends
 def test_a_replayed_code_never_yields_a_second_id_token(
     provider: Proauth2, rp: ClientCredentials, alice: Login
 ) -> None:
@@ -93,6 +94,7 @@ def test_a_replayed_code_never_yields_a_second_id_token(
     assert provider.introspect_token(first["access_token"]) == {"active": False}  # the replay revoked the grant
 
 
+@pytest.mark.backends
 @pytest.mark.rfc("openid-connect-core", "11")
 def test_offline_access_with_prompt_consent_gives_a_refresh_token(
     provider: Proauth2, rp: ClientCredentials, alice: Login

@@ -48,6 +48,8 @@ def test_without_a_hint_the_app_must_ask(provider: Proauth2, rp: ClientCredentia
         pytest.param({"post_logout_redirect_uri": LOGOUT_REDIRECT + "/"}, id="not-exactly-equal"),
         pytest.param({"client_id": "nobody"}, id="unknown-client"),
         pytest.param({"state": "s" * 3000}, id="long-state"),
+        pytest.param({"ui_locales": "en\x00fr"}, id="control-characters-in-locales"),
+        pytest.param({"ui_locales": "e" * 3000}, id="long-locales"),
     ],
 )
 def test_anything_unregistered_is_refused_never_followed(provider: Proauth2, hint: str, params: dict[str, str]) -> None:

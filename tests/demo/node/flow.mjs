@@ -2,38 +2,20 @@
 //
 // Usage: node flow.mjs ISSUER
 //
-// 1. Reads the RFC 8414 metadata of ISSUER, registers a confidential client
-//    (RFC 7591), and prints {"authorization_url": ...} as one JSON line: an
-//    authorization code request with state and a PKCE S256 challenge (RFC 7636).
-// 2. Reads the callback URL (where the provider redirected the user) from
-//    stdin, validates it (state, iss: RFC 9207), exchanges the code with
-//    client_secret_basic, calls /api/me, refreshes, revokes (RFC 7009) and
-//    checks the revoked tokens are refused; prints a JSON summary line.
-//
-// Any failure is printed to stderr with exit status 1.
+// Reads the RFC 8414 metadata of ISSUER, registers a confidential client
+// (RFC 7591), and sends the user (steps.mjs) to an authorization code request
+// with state and a PKCE S256 challenge (RFC 7636). Back at the redirect URI it
+// validates the answer (state, iss: RFC 9207), exchanges the code with
+// client_secret_basic, calls /api/me, refreshes, revokes (RFC 7009) and checks
+// the revoked tokens are refused; its summary says what the provider answered.
 
 import * as oauth from 'oauth4webapi';
-import { createInterface } from 'node:readline';
+import { browse, run } from './steps.mjs';
 
 // The demo serves plain http on loopback; oauth4webapi refuses that unless told.
 const insecure = { [oauth.allowInsecureRequests]: true };
 const REDIRECT_URI = 'http://127.0.0.1:8976/callback';
 const SCOPE = 'profile';
-
-function emit(value) {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-async function readLine() {
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    if (line.trim()) {
-      lines.close();
-      return line.trim();
-    }
-  }
-  throw new Error('stdin closed before a callback URL arrived');
-}
 
 // How a refused request looked: the challenge's error for a 401, else the status.
 async function refusal(promise) {
@@ -87,11 +69,10 @@ async function main() {
     code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
   }).toString();
-  emit({ authorization_url: authorizationUrl.href, client_id: client.client_id });
 
   // RFC 6749 §4.1.2 and RFC 9207: validateAuthResponse checks state, and iss
   // since the metadata says authorization_response_iss_parameter_supported.
-  const callback = new URL(await readLine());
+  const callback = await browse(authorizationUrl);
   const params = oauth.validateAuthResponse(as, client, callback, state);
 
   // RFC 6749 §4.1.3, RFC 7636 §4.5: the code, the verifier, HTTP Basic.
@@ -120,7 +101,7 @@ async function main() {
   const oldRefreshReused = await refusal(oauth.processRefreshTokenResponse(as, client,
     await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token, insecure)));
 
-  emit({
+  return {
     issuer: as.issuer,
     code_challenge_methods_supported: as.code_challenge_methods_supported,
     client_id: client.client_id,
@@ -134,10 +115,7 @@ async function main() {
     me_after_refresh: afterRefresh,
     old_refresh_token_reused: oldRefreshReused,
     revoked_access_token: revokedAccess,
-  });
+  };
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error?.name}: ${error?.message}\n${JSON.stringify(error?.cause ?? null)}\n`);
-  process.exit(1);
-});
+run(main);

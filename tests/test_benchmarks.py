@@ -1,0 +1,24 @@
+"""``make bench`` still runs every part, on a few iterations (its figures are not checked here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_benchmarks_run_every_part() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--iterations", "10", "--max-tokens", "2000"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for title in ("Per request, in-process", "Flask:", "OpenID Connect:", "Validation vs stored tokens", "Budgets"):
+        assert title in done.stdout, done.stdout
+    assert "ID token ES256 adds" in done.stdout
