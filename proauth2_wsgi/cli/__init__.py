@@ -63,6 +63,13 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
         sub.add_argument("--scope", help=f"space-separated scopes the client may ask for [{defaults}]")
         sub.add_argument("--default-scope", help="space-separated scopes granted when a request names none")
         sub.add_argument("--grant-type", dest="grant_types", action="append", help="a grant type (repeat for several)")
+        sub.add_argument(
+            "--post-logout-redirect-uri",
+            dest="post_logout_redirect_uris",
+            action="append",
+            help="where RP-Initiated Logout may return (OpenID Connect; repeat for several)",
+        )
+        sub.add_argument("--id-token-alg", help="the ID token signing algorithm, RS256 (default) or ES256")
         json_flag(sub)
 
     command("init-db", "create the tables, or bring them to the newest schema (idempotent)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import Proauth2Error
 from ..keyset import KeyManagementError
@@ -76,6 +77,7 @@ def create_client(provider: Proauth2, args: argparse.Namespace, console: Console
         scopes=args.scope,
         default_scope=args.default_scope,
         auth_method=method,
+        metadata=_openid_metadata(args),
     )
     _show_credentials(console, _client(provider, credentials.client_id), credentials, args.json)
 
@@ -89,13 +91,27 @@ def update_client(provider: Proauth2, args: argparse.Namespace, console: Console
         "grant_types": args.grant_types,
         "scopes": args.scope,
         "default_scope": args.default_scope,
+        "metadata": _openid_metadata(args) or None,
     }
     if all(value is None for value in changes.values()):
-        raise Refused("nothing to change: give --name, --redirect-uri, --scope, --default-scope or --grant-type")
+        raise Refused(
+            "nothing to change: give --name, --redirect-uri, --scope, --default-scope, --grant-type,"
+            " --post-logout-redirect-uri or --id-token-alg"
+        )
     client = provider.update_client(
         args.client_id, **{name: value for name, value in changes.items() if value is not None}
     )
     _show(console, client, args.json)
+
+
+def _openid_metadata(args: argparse.Namespace) -> dict[str, Any]:
+    """The OpenID Connect client metadata the options give (checked by the provider)."""
+    metadata: dict[str, Any] = {}
+    if args.post_logout_redirect_uris:
+        metadata["post_logout_redirect_uris"] = args.post_logout_redirect_uris
+    if args.id_token_alg:
+        metadata["id_token_signed_response_alg"] = args.id_token_alg
+    return metadata
 
 
 def rotate_secret(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:

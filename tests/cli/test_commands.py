@@ -69,6 +69,19 @@ def test_create_client_json_public_and_grant_types(cli: Cli, provider: Proauth2)
     )
 
 
+def test_create_and_update_a_relying_party(cli: Cli, provider: Proauth2) -> None:
+    """The OpenID Connect client metadata from the command line (OIDC Registration §2)."""
+    logout = "https://client.example.com/signed-out"
+    args = ["RP", "--redirect-uri", REDIRECT, "--post-logout-redirect-uri", logout, "--id-token-alg", "ES256"]
+    body = json.loads(cli("create-client", *args, "--json").stdout)
+    assert (body["post_logout_redirect_uris"], body["id_token_signed_response_alg"]) == ([logout], "ES256")
+    updated = cli("update-client", body["client_id"], "--id-token-alg", "RS256", "--json")
+    assert updated.exit_code == 0, updated.stderr
+    client = provider.get_client(body["client_id"])
+    assert client is not None
+    assert client.metadata == {"post_logout_redirect_uris": [logout], "id_token_signed_response_alg": "RS256"}
+
+
 @EVERY_WAY
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
@@ -81,6 +94,13 @@ def test_create_client_json_public_and_grant_types(cli: Cli, provider: Proauth2)
         pytest.param(["Bad", "--public", "--auth-method", "client_secret_basic"], 1, "--public", id="public-conflict"),
         pytest.param(["Bad", "--grant-type", "password"], 1, "unsupported grant type 'password'", id="password"),
         pytest.param([], 2, "name", id="missing-name"),
+        pytest.param(["Bad", "--redirect-uri", REDIRECT, "--id-token-alg", "HS256"], 1, "RS256", id="id-token-alg"),
+        pytest.param(
+            ["Bad", "--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "http://evil.example.com/out"],
+            1,
+            "post_logout_redirect_uris",
+            id="post-logout-uri",
+        ),
     ],
 )
 def test_create_client_refusals_exit_nonzero_with_a_message_on_stderr(
