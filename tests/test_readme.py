@@ -110,8 +110,7 @@ def test_flask_provider_in_30_lines_works_when_pasted(tmp_path: Path, monkeypatc
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
     assert csrf is not None
     forged = client.post("/authorize", query_string=authorize_query(client_id), data={"allow": "yes"})
-    assert forged.status_code == 200 and "Sign out" in forged.text  # a forged form is only asked again
-    assert "id_token" in still_in  # and signed nobody out
+    assert forged.status_code == 403
     page = client.get("/authorize", query_string=authorize_query(client_id))
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
     assert csrf is not None
