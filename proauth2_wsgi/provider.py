@@ -37,7 +37,7 @@ from .errors import InsufficientScope, InvalidClient, InvalidToken, Unauthorized
 from .grants import Grant, GrantContext, TokenRequest, default_grants
 from .introspection import introspect_token
 from .issuance import BearerType, IssuedTokens, OpaqueFormat, TokenExtension, TokenFormat, TokenIssuer, TokenType
-from .keyset import KeySet
+from .keyset import KeySet, SigningKey
 from .models import AccessToken, AuthorizationRequest, Client, ClientCredentials
 from .oidc.claims import ClaimsLoader, released_claims
 from .oidc.id_tokens import IdTokens
@@ -296,6 +296,14 @@ class Proauth2:
         if "openid" not in access.scopes or access.user_id is None:
             raise InsufficientScope("the access token is not for OpenID Connect (no openid scope)", scope="openid")
         return released_claims(access.user_id, access.scopes, access.claims, "userinfo", self.claims_loader)
+
+    def rotate_keys(self) -> list[SigningKey]:
+        """Rotate the signing keys (next -> current -> retired, a new next key published); the keys afterwards.
+
+        The key that signs from now on was published before, so relying
+        parties that cached the JWK set already hold it (:meth:`KeySet.rotate`).
+        """
+        return self.keys.rotate()
 
     def validate_logout_request(self, args: Any) -> LogoutRequest:
         """Check an RP-Initiated Logout request; every refusal is ``invalid_request`` to show, never to follow."""

@@ -69,7 +69,7 @@ def test_a_cached_key_set_verifies_tokens_signed_after_a_rotation(
     before = authenticate(provider, client, alice)
     assert client_accepts(provider, before["id_token"], cached, client, before["access_token"])["sub"] == "alice"
 
-    provider.keys.rotate()
+    provider.rotate_keys()  # what `proauth2 keys rotate` does
     after = authenticate(provider, client, alice)
     assert jwt.decode(after["id_token"], cached).header["kid"] != jwt.decode(before["id_token"], cached).header["kid"]
     assert client_accepts(provider, after["id_token"], cached, client, after["access_token"])["sub"] == "alice"
