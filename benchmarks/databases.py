@@ -9,9 +9,11 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from proauth2_wsgi import PeeweeDataStore, Proauth2
+from proauth2_wsgi.stores import SCHEMA
 from proauth2_wsgi.tokens import generate_secret, hash_secret
 
 #: the PostgreSQL server to benchmark on (any existing database on it)
@@ -66,6 +68,11 @@ def client_token(provider: Proauth2) -> str:
     return str(provider.request_access_token("client_credentials", client_id, secret)["access_token"])
 
 
+def _sql_value(value: Any) -> Any:
+    """A field default as SQLite stores it (lists and objects as JSON text)."""
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
 def fill_sqlite(path: str, stored: int, known: int, expires_at: int) -> list[str]:
     """Store ``stored`` access tokens in a new SQLite database; return ``known`` of them.
 
@@ -79,27 +86,30 @@ def fill_sqlite(path: str, stored: int, known: int, expires_at: int) -> list[str
     schema.dispose()
     tokens = [generate_secret() for _ in range(known)]
     hashes = sorted([hash_secret(token) for token in tokens] + [secrets.token_hex(32) for _ in range(stored - known)])
-    scopes, claims = json.dumps([]), json.dumps({})
-    rows = (
-        (
-            token_hash,
-            "bench-client",
-            f"user{i:08d}",
-            scopes,
-            f"grant{i:08d}",
-            expires_at - 3600,
-            expires_at,
-            False,
-            claims,
-        )
-        for i, token_hash in enumerate(hashes)
-    )
+    # Every column of the current schema: these values, or the column's own default.
+    fields = SCHEMA["access_tokens"].fields
+    defaults = {name: _sql_value(spec.default) for name, spec in fields.items()}
+    columns = list(fields)
+
+    def row(i: int, token_hash: str) -> tuple[Any, ...]:
+        values = {
+            **defaults,
+            "token_hash": token_hash,
+            "client_id": "bench-client",
+            "user_id": f"user{i:08d}",
+            "scopes": "[]",
+            "grant_id": f"grant{i:08d}",
+            "issued_at": expires_at - 3600,
+            "expires_at": expires_at,
+            "revoked": False,
+        }
+        return tuple(values[column] for column in columns)
+
     connection = sqlite3.connect(path)
     with connection:
         connection.executemany(
-            "INSERT INTO proauth2_access_tokens (token_hash, client_id, user_id, scopes, grant_id, issued_at,"
-            " expires_at, revoked, claims) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            f"INSERT INTO proauth2_access_tokens ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            (row(i, token_hash) for i, token_hash in enumerate(hashes)),
         )
     connection.execute("ANALYZE")
     connection.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 from proauth2_wsgi import DataStore, Settings, SettingsError
 from proauth2_wsgi.settings import PREFIX, from_text
+from proauth2_wsgi.uris import validate_resource
 
 #: the extension's own keys and their defaults
 EXTENSION_DEFAULTS: dict[str, Any] = {
@@ -37,6 +38,8 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "PROAUTH2_AUTHORIZATION_ENDPOINT": None,
     #: the URL of the app's own RP-Initiated Logout view (OpenID Connect), for the metadata
     "PROAUTH2_END_SESSION_ENDPOINT": None,
+    #: the identifier of the resource this app's protected routes are (RFC 8707, RFC 9728), or None
+    "PROAUTH2_PROTECTED_RESOURCE": None,
     #: answer the OAuth endpoints before Flask dispatches (faster; Flask's request hooks then skip them)
     "PROAUTH2_ENDPOINTS_BEFORE_FLASK": False,
 }
@@ -67,6 +70,7 @@ class Config:
     authorization_endpoint: str | None
     end_session_endpoint: str | None
     endpoints_before_flask: bool
+    protected_resource: str | None
 
 
 def _check(key: str, ok: bool, expected: str, value: Any) -> None:
@@ -118,6 +122,14 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
             'a URL, or a path such as "/authorize"',
             value,
         )
+    resource = own["PROAUTH2_PROTECTED_RESOURCE"]
+    if resource is not None:
+        try:
+            validate_resource(resource)
+        except ValueError as exc:
+            raise SettingsError(f"PROAUTH2_PROTECTED_RESOURCE: {exc}") from None
+        if not settings.issuer:
+            raise SettingsError("PROAUTH2_PROTECTED_RESOURCE: set PROAUTH2_ISSUER too (its authorization server)")
     return Config(
         settings=settings,
         database=database,
@@ -129,4 +141,5 @@ def load(config: Mapping[str, Any], instance_path: str) -> Config:
         authorization_endpoint=own["PROAUTH2_AUTHORIZATION_ENDPOINT"],
         end_session_endpoint=own["PROAUTH2_END_SESSION_ENDPOINT"],
         endpoints_before_flask=own["PROAUTH2_ENDPOINTS_BEFORE_FLASK"],
+        protected_resource=resource,
     )

@@ -33,6 +33,7 @@ from proauth2_wsgi.oidc import Login, Step
 from proauth2_wsgi.oidc.claims import ClaimsLoader
 from proauth2_wsgi.oidc.login import login_return_url
 from proauth2_wsgi.oidc.logout import LogoutRequest
+from proauth2_wsgi.protected_resource import ProtectedResource
 from proauth2_wsgi.protector import Protector, Refusal
 from proauth2_wsgi.responses import error_response
 from proauth2_wsgi.scopes import parse_scope
@@ -49,10 +50,10 @@ ERROR_TEMPLATE = "proauth2/error.html"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-#: what a decorator's options are: optional, form token, cache TTL, exempt methods
-_Options = tuple[bool, bool, float, frozenset[str]]
-#: the options ``current_token`` looks a token up with: optional, nothing exempt
-_LOOKUP: _Options = (True, False, 0.0, frozenset())
+#: what a decorator's options are: optional, form token, cache TTL, exempt methods, resource identifier
+_Options = tuple[bool, bool, float, frozenset[str], str | None]
+#: the options ``current_token`` looks a token up with: optional, nothing exempt, any audience
+_LOOKUP: _Options = (True, False, 0.0, frozenset(), None)
 
 
 @dataclass
@@ -63,6 +64,8 @@ class State:
     config: config.Config
     #: the WSGI endpoints the blueprint mounts
     server: AuthorizationServer
+    #: the resource the app's protected routes are by default (``PROAUTH2_PROTECTED_RESOURCE``)
+    resource: ProtectedResource | None = None
     _protectors: dict[_Options, Protector] = field(default_factory=dict)
     _caches: dict[float, TokenCache] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,7 +74,11 @@ class State:
         """The app's protector for one set of decorator options (built once)."""
         protector = self._protectors.get(options)
         if protector is None:
-            optional, allow_form_token, cache_ttl, exempt = options
+            optional, allow_form_token, cache_ttl, exempt, identifier = options
+            resource = None
+            if identifier is not None:
+                own = self.resource is not None and self.resource.identifier == identifier
+                resource = self.resource if own else ProtectedResource.of(identifier, self.provider)
             with self._lock:
                 validator: Any = self.provider
                 if cache_ttl:
@@ -84,6 +91,7 @@ class State:
                         optional=optional,
                         allow_form_token=allow_form_token,
                         exempt_methods=exempt,
+                        resource=resource,
                     ),
                 )
         return protector
@@ -199,6 +207,13 @@ class Proauth2:
             encrypted under the key secret (32+ characters), or from configuration.
         ``PROAUTH2_END_SESSION_ENDPOINT`` (``None``)
             the URL of the app's own logout view (RP-Initiated Logout), for the metadata.
+        ``PROAUTH2_RESOURCES`` (``()``)
+            the resources tokens may be asked for (RFC 8707): identifiers, or
+            identifier -> ``{"scopes", "token_format": "jwt", "access_token_lifetime"}``.
+        ``PROAUTH2_PROTECTED_RESOURCE`` (``None``)
+            the identifier of the resource the app's own protected routes are:
+            ``require_oauth`` refuses tokens for other resources, and its RFC 9728
+            document is served at ``/.well-known/oauth-protected-resource<path>``.
         ``PROAUTH2_ENDPOINTS_BEFORE_FLASK`` (``False``)
             answer the endpoints before Flask dispatches: 50-70 µs faster per
             request, but the app's request hooks (CORS, rate limits) skip them.
@@ -218,6 +233,7 @@ class Proauth2:
                 raise SettingsError(f"PROAUTH2_DATABASE_URL: {exc}") from None
         provider = Provider(store, conf.settings)
         provider.claims_loader = self._load_claims
+        resource = None if conf.protected_resource is None else ProtectedResource.of(conf.protected_resource, provider)
         server = AuthorizationServer(
             provider,
             authorization_endpoint=conf.authorization_endpoint,
@@ -225,8 +241,9 @@ class Proauth2:
             registration=conf.registration,
             initial_access_token=conf.initial_access_token,
             prefix=conf.url_prefix,
+            protected_resource=resource,
         )
-        state = State(provider, conf, server)
+        state = State(provider, conf, server, resource)
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(views.create_blueprint(server))
         if conf.endpoints_before_flask:
@@ -251,6 +268,7 @@ class Proauth2:
         allow_form_token: bool = False,
         cache_ttl: float = 0.0,
         exempt_methods: Iterable[str] = ("OPTIONS",),
+        resource: str | None = None,
     ) -> Callable[[View], View]:
         """Guard a view with an access token carrying ``scope`` (RFC 6750): the middleware's protector.
 
@@ -261,17 +279,16 @@ class Proauth2:
         present must still be valid and carry the scopes. ``allow_form_token``,
         ``cache_ttl`` and ``exempt_methods`` are the middleware's options; a
         token the middleware validated already is not validated again.
+        ``resource`` is the route's resource identifier (RFC 8707), by default
+        ``PROAUTH2_PROTECTED_RESOURCE``: a token for other resources only is
+        refused, and challenges carry its RFC 9728 ``resource_metadata``.
         Responses carry ``Vary: Authorization``; refusals are JSON with a
         ``WWW-Authenticate`` challenge: 401 ``invalid_token``, 403
         ``insufficient_scope``, 503 when the database is down.
         """
         required = parse_scope(scope)
-        options: _Options = (
-            optional,
-            allow_form_token,
-            float(cache_ttl),
-            frozenset(method.upper() for method in exempt_methods),
-        )
+        exempt = frozenset(method.upper() for method in exempt_methods)
+        ttl = float(cache_ttl)
 
         def decorator(view: View) -> View:
             is_async = inspect.iscoroutinefunction(view)
@@ -281,7 +298,9 @@ class Proauth2:
                 # The hot path: each context-local is looked up once, the app's state directly.
                 app = current_app._get_current_object()  # type: ignore[attr-defined]
                 call = app.ensure_sync(view) if is_async else view
-                protector = app.extensions[EXTENSION_KEY].protector(options)
+                state: State = app.extensions[EXTENSION_KEY]
+                identifier = resource or state.config.protected_resource
+                protector = state.protector((optional, allow_form_token, ttl, exempt, identifier))
                 environ = request.environ
                 if environ.get("REQUEST_METHOD") in protector.exempt_methods:
                     return call(*args, **kwargs)

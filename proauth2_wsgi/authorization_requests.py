@@ -1,7 +1,8 @@
 """Authorization requests (RFC 6749 §4.1.1, RFC 7636 §4.3): validated before consent, answered after.
 
 :meth:`AuthorizationRequests.validate` checks client, redirect_uri,
-response_type, scope, state and PKCE. Its errors are of two kinds
+response_type, scope, state, PKCE and the resources (RFC 8707 ``resource``,
+which may repeat). Its errors are of two kinds
 (RFC 6749 §4.1.2.1): those that must be shown to the user and never
 redirected — an unknown client, a missing or unregistered redirect URI, or a
 repeated ``client_id``/``redirect_uri`` — carry no ``redirect_uri``; every other
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .keyset import KeySet
     from .records import Records
     from .request import Parameters
+    from .resources import Audiences
     from .settings import Settings
 
 __all__ = ["MAX_STATE_LENGTH", "PARAMETERS", "AuthorizationRequests"]
@@ -51,7 +53,10 @@ PARAMETERS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
 )
+#: parameters that may repeat (RFC 8707 §2: one ``resource`` per target)
+_REPEATABLE = frozenset({"resource"})
 #: parameters that decide where a response may go: repeated, the error is shown, not redirected
 _REDIRECT_DECIDING = ("client_id", "redirect_uri")
 
@@ -60,12 +65,19 @@ class AuthorizationRequests:
     """Validate authorization requests and issue their codes, for one provider."""
 
     def __init__(
-        self, settings: Settings, records: Records, clients: Clients, keys: KeySet, now: Callable[[], int]
+        self,
+        settings: Settings,
+        records: Records,
+        clients: Clients,
+        keys: KeySet,
+        audiences: Audiences,
+        now: Callable[[], int],
     ) -> None:
         self._settings = settings
         self._records = records
         self._clients = clients
         self._keys = keys
+        self._audiences = audiences
         self._now = now
 
     def check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> tuple[Client, str]:
@@ -98,7 +110,7 @@ class AuthorizationRequests:
         # A repeated or over-long state is not echoed back.
         state = states[0] if len(states) == 1 and len(states[0]) <= MAX_STATE_LENGTH else None
         try:
-            params.check_repeats()
+            params.check_repeats(_REPEATABLE)
             if states and state is None:
                 raise InvalidRequest("state is too long")
             response_type = params.get("response_type")
@@ -111,6 +123,8 @@ class AuthorizationRequests:
             scopes = grant_scope(
                 params.get("scope"), client.default_scope, client.scopes & frozenset(self._settings.scopes)
             )
+            resources = self._audiences.requested(params.getlist("resource"), client)
+            self._audiences.check_scopes(resources, scopes)
             challenge, method = self._pkce(client, params)
             openid = self._openid(client, scopes, params) if self._settings.openid and "openid" in scopes else {}
         except Proauth2Error as exc:
@@ -126,6 +140,7 @@ class AuthorizationRequests:
             state=state,
             code_challenge=challenge,
             code_challenge_method=method,
+            resources=resources,
             **openid,
         )
 
@@ -207,6 +222,7 @@ class AuthorizationRequests:
                 "acr": login.acr,
                 "amr": list(login.amr),
                 "claims": request.claims,
+                "audience": list(request.resources),
             }
         )
         return code

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import uris
 from .errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, InvalidScope
 from .models import Client, ClientCredentials
+from .resources import CLIENT_RESOURCES
 from .scopes import format_scope, parse_scope
 from .tokens import generate_id, generate_secret, hash_secret
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .grants import Grant
     from .records import Records
     from .registry import Registry
+    from .resources import Resource
     from .settings import Settings
 
 __all__ = ["DEFAULT_AUTH_METHOD", "DEFAULT_GRANT_TYPES", "Clients"]
@@ -54,12 +56,14 @@ class Clients:
         records: Records,
         grants: Registry[Grant],
         methods: Registry[ClientAuthMethod],
+        resources: Registry[Resource],
         now: Callable[[], int],
     ) -> None:
         self._settings = settings
         self._records = records
         self._grants = grants
         self._methods = methods
+        self._resources = resources
         self._now = now
 
     # -- reading ------------------------------------------------------------------
@@ -189,8 +193,9 @@ class Clients:
         """Further client metadata: a JSON object of at most :data:`MAX_METADATA_BYTES`.
 
         What changes behaviour is checked: ``post_logout_redirect_uris``
-        (like redirect URIs) and ``id_token_signed_response_alg`` (one of the
-        server's signing algorithms).
+        (like redirect URIs), ``id_token_signed_response_alg`` (one of the
+        server's signing algorithms) and ``resources`` (the RFC 8707
+        resources the client is limited to: identifiers the server knows).
         """
         if not isinstance(metadata, Mapping):
             raise InvalidClientMetadata("client metadata must be an object")
@@ -214,6 +219,11 @@ class Clients:
             raise InvalidClientMetadata(
                 f"id_token_signed_response_alg must be one of {', '.join(self._settings.signing_algorithms)}"
             )
+        allowed = metadata.get(CLIENT_RESOURCES)
+        if allowed is not None and (
+            not isinstance(allowed, list) or not all(identifier in self._resources for identifier in allowed)
+        ):
+            raise InvalidClientMetadata(f"{CLIENT_RESOURCES}: a list of this server's resource identifiers")
         return dict(metadata)
 
     # -- checks -------------------------------------------------------------------------

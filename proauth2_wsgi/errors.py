@@ -36,6 +36,7 @@ __all__ = [
     "InvalidRedirectUri",
     "InvalidRequest",
     "InvalidScope",
+    "InvalidTarget",
     "InvalidToken",
     "LoginRequired",
     "Proauth2Error",
@@ -71,6 +72,7 @@ STATUS_BY_ERROR: dict[str, int] = {
     "account_selection_required": 400,
     "request_not_supported": 400,
     "request_uri_not_supported": 400,
+    "invalid_target": 400,
 }
 
 # RFC 6749 §5.2: error and error_description are limited to
@@ -214,6 +216,12 @@ class InsufficientScope(_CodedError):
     def __init__(self, error_description: str | None = None, *, scope: str = "") -> None:
         super().__init__(error_description)
         self.scope = scope
+
+
+class InvalidTarget(_CodedError):
+    """RFC 8707 §2: the requested resource is invalid, missing, unknown, malformed, or not this client's."""
+
+    error_code = "invalid_target"
 
 
 class InvalidRedirectUri(_CodedError):

@@ -2,7 +2,8 @@
 
 Anything not active — unknown, expired, revoked, a rotated refresh token, or
 not a token at all — is ``{"active": false}`` and nothing more, so the answer
-never tells an inactive token's story.
+never tells an inactive token's story. An active one says ``aud``: the
+resources it is for (RFC 8707), when it is for any.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .scopes import format_scope
-from .tokens import hash_secret, looks_like_token
+from .tokens import MAX_ACCESS_TOKEN_LENGTH, hash_secret, looks_like_token
 
 if TYPE_CHECKING:
     from .records import Records
@@ -24,7 +25,7 @@ def introspect_token(
     records: Records, token: str, now: int, issuer: str | None, token_type_hint: str | None = None
 ) -> dict[str, Any]:
     """The RFC 7662 §2.2 response for ``token`` at time ``now``."""
-    if not looks_like_token(token):
+    if not looks_like_token(token, MAX_ACCESS_TOKEN_LENGTH):  # a JWT access token is longer than a secret
         return dict(_INACTIVE)
     found = records.find_token(hash_secret(token), refresh_first=token_type_hint == "refresh_token")
     if found is None:
@@ -45,6 +46,9 @@ def introspect_token(
     if record["user_id"] is not None:
         response["sub"] = record["user_id"]
         response["username"] = record["user_id"]
+    audience = record.get("audience") or []
+    if audience:  # RFC 7662 §2.2: a string, or an array of them
+        response["aud"] = audience[0] if len(audience) == 1 else list(audience)
     if issuer:
         response["iss"] = issuer
     return response

@@ -1,7 +1,9 @@
 """Token issuance (RFC 6749 §5.1): one access token, maybe a refresh token, in a pluggable format and type.
 
 - A :class:`TokenFormat` makes the access token string: ``opaque`` (256
-  random bits, the default) now, signed JWTs (RFC 9068) as another format.
+  random bits, the default) or ``jwt`` (RFC 9068, :mod:`.jwt_access_tokens`),
+  as the token's audience asks (:class:`~proauth2_wsgi.resources.Audiences`:
+  the format and the lifetime of RFC 8707 resources).
 - A :class:`TokenType` says how the token is presented and what it is bound
   to: ``Bearer`` (RFC 6750) now, ``DPoP`` (RFC 9449) as another type. Types are
   tried in registration order; the first that applies to the request wins,
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from .models import Client
     from .records import Records
     from .request import EndpointRequest
+    from .resources import Audiences
     from .settings import Settings
 
 __all__ = [
@@ -59,12 +62,18 @@ class GrantedAccess:
     amr: tuple[str, ...] = ()
     nonce: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)
+    #: the resources the token is for (RFC 8707); empty: no particular audience
+    audience: tuple[str, ...] = ()
 
     @classmethod
     def from_record(
-        cls, client: Client, record: Mapping[str, Any], scopes: frozenset[str] | None = None
+        cls,
+        client: Client,
+        record: Mapping[str, Any],
+        scopes: frozenset[str] | None = None,
+        audience: tuple[str, ...] | None = None,
     ) -> GrantedAccess:
-        """The access a code or refresh token record grants (``scopes`` narrows it)."""
+        """The access a code or refresh token record grants (``scopes`` and ``audience`` narrow it)."""
         return cls(
             client,
             record["user_id"],
@@ -75,6 +84,7 @@ class GrantedAccess:
             tuple(record.get("amr") or ()),
             record.get("nonce"),
             record.get("claims") or {},
+            tuple(record.get("audience") or ()) if audience is None else audience,
         )
 
 
@@ -166,6 +176,7 @@ class TokenIssuer:
         formats: Registry[TokenFormat],
         types: Registry[TokenType],
         extensions: Registry[TokenExtension],
+        audiences: Audiences,
         now: Callable[[], int],
     ) -> None:
         self._settings = settings
@@ -173,6 +184,7 @@ class TokenIssuer:
         self._formats = formats
         self._types = types
         self._extensions = extensions
+        self._audiences = audiences
         self._now = now
 
     def issue(
@@ -181,17 +193,22 @@ class TokenIssuer:
         *,
         refresh: bool,
         refresh_scopes: frozenset[str] | None = None,
+        refresh_audience: tuple[str, ...] | None = None,
         request: EndpointRequest | None = None,
     ) -> IssuedTokens:
         """A new access token for ``access`` (and a refresh token when ``refresh``), stored by digest.
 
-        ``refresh_scopes`` is what the refresh token may grant later (the
-        grant's whole scope when a refresh narrowed this access token).
+        ``refresh_scopes`` and ``refresh_audience`` are what the refresh token
+        may grant later (the grant's whole scope and audience when a refresh
+        narrowed this access token). The audience decides the token's format
+        and lifetime.
         """
         now = self._now()
-        lifetime = self._settings.access_token_lifetime
+        audiences = self._audiences
+        audiences.check_scopes(access.audience, access.scopes)
+        lifetime = audiences.lifetime(access.audience, self._settings.access_token_lifetime)
         token_type = next(kind for kind in self._types if kind.applies(request))
-        access_token = self._formats["opaque"].create(access, now, now + lifetime)
+        access_token = self._formats[audiences.token_format(access.audience)].create(access, now, now + lifetime)
         common = {
             "client_id": access.client.client_id,
             "user_id": access.user_id,
@@ -207,6 +224,7 @@ class TokenIssuer:
                 "expires_at": now + lifetime,
                 "auth_time": access.auth_time,
                 "claims": access.claims,
+                "audience": list(access.audience),
             }
         )
         refresh_token = None
@@ -223,6 +241,7 @@ class TokenIssuer:
                     "acr": access.acr,
                     "amr": list(access.amr),
                     "claims": access.claims,
+                    "audience": list(access.audience if refresh_audience is None else refresh_audience),
                 }
             )
         extra: dict[str, Any] = {}

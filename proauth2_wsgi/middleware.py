@@ -9,7 +9,9 @@ which decides: each request's path (``PATH_INFO``) chooses a policy, public
 paths go straight through, everything else needs a valid token with the
 scopes its rule requires. Valid requests reach the application with the
 ``proauth2.*`` keys below in the environ; the others are answered here as
-RFC 6750 §3 says, in JSON.
+RFC 6750 §3 says, in JSON. Given its ``resource`` identifier (RFC 8707), it
+refuses tokens meant for other resources, serves its RFC 9728 metadata
+document and names it in every challenge.
 
 The middleware keeps no per-request state and holds no connection (the
 store does, fork-safely), so it is thread-safe and safe under forking
@@ -29,7 +31,9 @@ from werkzeug.wsgi import get_input_stream
 
 from .errors import InvalidRequest
 from .models import AccessToken
+from .protected_resource import ProtectedResource, ResourceMetadataEndpoint
 from .protector import PUBLIC, Protector, Refusal, ResourceRequest, Rule, TokenValidator
+from .scopes import parse_scope
 from .token_cache import DEFAULT_SIZE, TokenCache
 
 if TYPE_CHECKING:
@@ -75,6 +79,14 @@ class BearerTokenMiddleware:
         A revoked token stays accepted for up to this long: see
         :mod:`~proauth2_wsgi.token_cache`.
     :param cache_size: most tokens the cache keeps per process.
+    :param resource: this resource's identifier (RFC 8707), or its whole
+        :class:`~proauth2_wsgi.protected_resource.ProtectedResource`: tokens
+        whose audience names only other resources are refused (401), the
+        RFC 9728 document is served at its well-known path, and challenges
+        carry ``resource_metadata``. A bare identifier names the validator's
+        issuer as its authorization server.
+    :param require_audience: with ``resource``, refuse tokens issued for no
+        particular resource too.
 
     ``realm``, ``rules``, ``public_paths``, ``optional``, ``allow_form_token``,
     ``allow_query_token``, ``exempt_methods`` and ``challenge`` are the
@@ -98,8 +110,16 @@ class BearerTokenMiddleware:
         cache_size: int = DEFAULT_SIZE,
         exempt_methods: Iterable[str] = ("OPTIONS",),
         challenge: Mapping[str, str] | None = None,
+        resource: str | ProtectedResource | None = None,
+        require_audience: bool = False,
     ) -> None:
         self.app = app
+        if isinstance(resource, str):
+            methods = ("header", *(["body"] if allow_form_token else []), *(["query"] if allow_query_token else []))
+            scopes = sorted({scope for _, needed in rules for scope in parse_scope(needed)})
+            resource = ProtectedResource.of(resource, validator, scopes=scopes, bearer_methods=methods)
+        #: the RFC 9728 document, answered here at its path
+        self.metadata = ResourceMetadataEndpoint(resource) if resource is not None else None
         if cache_ttl:
             validator = TokenCache(validator, cache_ttl, cache_size)
         self.protector = Protector(
@@ -112,6 +132,8 @@ class BearerTokenMiddleware:
             allow_query_token=allow_query_token,
             exempt_methods=exempt_methods,
             challenge=challenge,
+            resource=resource,
+            require_audience=require_audience,
         )
 
     def __repr__(self) -> str:
@@ -123,7 +145,10 @@ class BearerTokenMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         protector = self.protector
-        required = protector.policy(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if self.metadata is not None and path == self.metadata.path:
+            return self.metadata(environ, start_response)
+        required = protector.policy(path)
         if required is PUBLIC or environ.get("REQUEST_METHOD") in protector.exempt_methods:
             return self.app(environ, start_response)
         outcome = protector.authenticate(resource_request(environ), required)

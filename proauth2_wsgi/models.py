@@ -85,6 +85,8 @@ class AccessToken:
     auth_time: int | None = None
     #: the OpenID Connect ``claims`` request of the grant (OIDC Core §5.5)
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: the resources the token is for (RFC 8707 ``aud``); empty: no particular audience
+    audience: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:
@@ -103,6 +105,7 @@ class AccessToken:
             grant_id=record["grant_id"],
             auth_time=record.get("auth_time"),
             claims=record.get("claims") or {},
+            audience=tuple(record.get("audience") or ()),
         )
 
 
@@ -135,6 +138,8 @@ class AuthorizationRequest:
     display: str | None = None
     #: the ``claims`` request (OIDC Core §5.5): claims asked for by name
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: the resources the client named (RFC 8707 ``resource``), in order
+    resources: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:

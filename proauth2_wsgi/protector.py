@@ -10,6 +10,10 @@ One :class:`Protector` holds everything a protected resource decides:
 - **validation** through any :class:`TokenValidator` (the provider, a token
   cache, a remote or JWT validator): it sees the token and the whole
   :class:`ResourceRequest`;
+- the **audience** (RFC 8707): given the resource it protects
+  (:class:`~proauth2_wsgi.protected_resource.ProtectedResource`), a token
+  for other resources is refused, and every challenge carries the RFC 9728
+  ``resource_metadata`` URL;
 - **refusals** rendered exactly as RFC 6750 §3 says — status, headers
   (``WWW-Authenticate`` with any extra challenge parameters, ``Vary``,
   ``Cache-Control``) and a JSON body — each rendered once and reused.
@@ -32,7 +36,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl
 
 from .errors import InsufficientScope, InvalidRequest, InvalidToken, Proauth2Error, ServerError, safe_description
@@ -40,6 +44,9 @@ from .models import AccessToken
 from .request import Headers
 from .scopes import format_scope, parse_scope
 from .tokens import MAX_ACCESS_TOKEN_LENGTH
+
+if TYPE_CHECKING:
+    from .protected_resource import ProtectedResource
 
 __all__ = ["PUBLIC", "Protector", "Refusal", "ResourceRequest", "Rule", "TokenValidator", "bearer_challenge"]
 
@@ -158,8 +165,12 @@ class Protector:
         (RFC 6750 §2.3); while off, such a request is refused with 400.
     :param exempt_methods: methods passed through unchecked (``OPTIONS``: CORS
         preflights carry no credentials).
-    :param challenge: extra ``WWW-Authenticate`` parameters on every challenge
-        (RFC 9728 §5.1 ``resource_metadata``).
+    :param challenge: extra ``WWW-Authenticate`` parameters on every challenge.
+    :param resource: the protected resource this is (RFC 9728): a token whose
+        audience (RFC 8707) names other resources only is ``invalid_token``;
+        challenges carry its ``resource_metadata``.
+    :param require_audience: with ``resource``, refuse tokens of no
+        particular audience too (those issued without ``resource``).
     """
 
     def __init__(
@@ -174,14 +185,22 @@ class Protector:
         allow_query_token: bool = False,
         exempt_methods: Iterable[str] = ("OPTIONS",),
         challenge: Mapping[str, str] | None = None,
+        resource: ProtectedResource | None = None,
+        require_audience: bool = False,
     ) -> None:
+        if require_audience and resource is None:
+            raise ValueError("require_audience needs the resource whose audience to require")
         self.validator = validator
         self.realm = realm
         self.optional = optional
         self.allow_form_token = allow_form_token
         self.allow_query_token = allow_query_token
         self.exempt_methods = frozenset(method.upper() for method in exempt_methods)
+        self.resource = resource
+        self.require_audience = require_audience
         self.challenge = dict(challenge or {})
+        if resource is not None:
+            self.challenge["resource_metadata"] = resource.metadata_url  # RFC 9728 §5.1
         self._policies = _compile_policies(rules, public_paths)
         self._rendered: dict[tuple[type, str, str | None, str], Refusal] = {}
         self.no_token = self._render(401, bearer_challenge(realm, None, self.challenge), _NO_TOKEN_BODY)
@@ -229,6 +248,8 @@ class Protector:
             if len(token) > MAX_ACCESS_TOKEN_LENGTH:
                 raise InvalidToken(_INVALID_TOKEN)
             access = self.validator.validate_token(token, request)
+            if self.resource is not None:
+                self._check_audience(access, self.resource.identifier)
             if required and not required <= access.scopes:
                 raise InsufficientScope("the access token lacks a required scope", scope=format_scope(required))
         except Proauth2Error as error:
@@ -237,6 +258,14 @@ class Protector:
             _LOG.exception("token validation failed unexpectedly")
             return self.refusal(ServerError())
         return access
+
+    def _check_audience(self, access: AccessToken, identifier: str) -> None:
+        """RFC 8707: a token for other resources is not for this one (nor one of no audience, when required)."""
+        if access.audience:
+            if identifier not in access.audience:
+                raise InvalidToken("the access token is for another resource")
+        elif self.require_audience:
+            raise InvalidToken("the access token names no audience; this resource needs one for it")
 
     def check_scopes(self, access: AccessToken, required: frozenset[str]) -> Refusal | None:
         """The 403 for a token (validated earlier) lacking ``required``, or None."""

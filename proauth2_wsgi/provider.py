@@ -37,6 +37,7 @@ from .errors import InsufficientScope, InvalidClient, InvalidToken, Unauthorized
 from .grants import Grant, GrantContext, TokenRequest, default_grants
 from .introspection import introspect_token
 from .issuance import BearerType, IssuedTokens, OpaqueFormat, TokenExtension, TokenFormat, TokenIssuer, TokenType
+from .jwt_access_tokens import JwtFormat
 from .keyset import KeySet, SigningKey
 from .models import AccessToken, AuthorizationRequest, Client, ClientCredentials
 from .oidc.claims import ClaimsLoader, released_claims
@@ -46,9 +47,10 @@ from .oidc.logout import LogoutRequest, validate_logout_request
 from .records import Records
 from .registry import Registry
 from .request import EndpointRequest, Parameters
+from .resources import Audiences, Resource
 from .revocation import revoke_token
 from .scopes import format_scope, grant_scope, parse_scope
-from .settings import Settings
+from .settings import STANDARD_SCOPES, Settings
 from .stores.base import DataStore
 from .tokens import MAX_ACCESS_TOKEN_LENGTH, hash_secret, looks_like_token
 
@@ -89,6 +91,13 @@ class Proauth2:
         self.endpoints: Registry[EndpointComponent] = Registry("endpoint")
         #: what adds members to token responses (``id_token``)
         self.token_extensions: Registry[TokenExtension] = Registry("token response extension")
+        #: the protected resources tokens may be asked for (RFC 8707), by identifier
+        self.resources: Registry[Resource] = Registry("resource")
+        for resource in self.settings.resources:
+            self.resources.register(resource)
+        own_scopes = frozenset(STANDARD_SCOPES) if self.settings.openid else frozenset()
+        #: RFC 8707 for this provider's requests: audiences, and the format and lifetime they ask for
+        self.audiences = Audiences(self.resources, own_scopes)
         #: the host app's user claims (OpenID Connect): ``(user_id, scopes, claims_request) -> dict``
         self.claims_loader: ClaimsLoader | None = None
         for grant in default_grants():
@@ -99,14 +108,26 @@ class Proauth2:
         self.token_types.register(BearerType())
         #: the signing keys (ID tokens, JWT access tokens)
         self.keys = KeySet(self.settings, self.records, self.now)
+        if self.settings.issuer and (self.settings.key_secret or self.settings.signing_keys):
+            self.token_formats.register(JwtFormat(self.settings, self.keys, self.audiences))
         if self.settings.openid:
             self.token_extensions.register(IdTokens(self.settings, self.keys, self.now, lambda: self.claims_loader))
-        self.clients = Clients(self.settings, self.records, self.grants, self.client_auth_methods, self.now)
-        self.authorizations = AuthorizationRequests(self.settings, self.records, self.clients, self.keys, self.now)
-        self.token_issuer = TokenIssuer(
-            self.settings, self.records, self.token_formats, self.token_types, self.token_extensions, self.now
+        self.clients = Clients(
+            self.settings, self.records, self.grants, self.client_auth_methods, self.resources, self.now
         )
-        self._grant_context = GrantContext(self.settings, self.records, self.token_issuer, self.now)
+        self.authorizations = AuthorizationRequests(
+            self.settings, self.records, self.clients, self.keys, self.audiences, self.now
+        )
+        self.token_issuer = TokenIssuer(
+            self.settings,
+            self.records,
+            self.token_formats,
+            self.token_types,
+            self.token_extensions,
+            self.audiences,
+            self.now,
+        )
+        self._grant_context = GrantContext(self.settings, self.records, self.token_issuer, self.now, self.audiences)
 
     def __repr__(self) -> str:
         return f"<Proauth2 store={self.store!r} issuer={self.settings.issuer!r}>"
@@ -114,6 +135,11 @@ class Proauth2:
     def now(self) -> int:
         """The current time in whole seconds, from the settings' clock."""
         return int(self.settings.clock())
+
+    @property
+    def issuer(self) -> str | None:
+        """The issuer identifier (RFC 8414 §2): the authorization server a protected resource names."""
+        return self.settings.issuer
 
     # -- clients --------------------------------------------------------------
 

@@ -55,9 +55,14 @@ class PublicDocument:
         return cls(body, hashlib.sha256(body).hexdigest()[:32], mimetype, max_age)
 
     def response(self, request: Request) -> Response:
-        """The document for ``request``: ``304 Not Modified`` when its ``If-None-Match`` names this version."""
+        """The document for ``request``: ``304 Not Modified`` when its ``If-None-Match`` names this version.
+
+        Any origin may read it (``Access-Control-Allow-Origin: *``): it is
+        public, and browser-based clients discover servers with it.
+        """
         response = Response(self.body, mimetype=self.mimetype)
         response.headers["Cache-Control"] = f"public, max-age={self.max_age}"
+        response.headers["Access-Control-Allow-Origin"] = "*"
         response.set_etag(self.etag)
         return response.make_conditional(request)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import UnauthorizedClient
-from .tokens import constant_time_equals, hash_secret, looks_like_token
+from .tokens import MAX_ACCESS_TOKEN_LENGTH, constant_time_equals, hash_secret, looks_like_token
 
 if TYPE_CHECKING:
     from .records import Records
@@ -23,7 +23,7 @@ def revoke_token(
     records: Records, token: str, token_type_hint: str | None = None, client_id: str | None = None
 ) -> None:
     """Revoke an access or refresh token; ``token_type_hint`` only orders the lookup (RFC 7009 §2.1)."""
-    if not looks_like_token(token):
+    if not looks_like_token(token, MAX_ACCESS_TOKEN_LENGTH):  # a JWT access token is longer than a secret
         return
     token_hash = hash_secret(token)
     found = records.find_token(token_hash, refresh_first=token_type_hint == "refresh_token")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .resources import Resource, parse_resources
 from .scopes import parse_scope
 
 #: seconds an access token lives
@@ -94,6 +95,8 @@ class Settings:
     id_token_lifetime: int = DEFAULT_ID_TOKEN_LIFETIME
     #: seconds a retired signing key stays published, so what it signed still verifies
     key_grace_period: int = DEFAULT_KEY_GRACE_PERIOD
+    #: the protected resources tokens may be asked for (RFC 8707): identifiers, or identifier -> options
+    resources: tuple[Resource, ...] = ()
     #: the time source (seconds since the epoch); tests inject their own
     clock: Callable[[], float] = time.time
 
@@ -138,6 +141,7 @@ class Settings:
         if not callable(self.clock):
             raise SettingsError("clock: expected a callable returning seconds")
         self._check_keys()
+        self._check_resources()
         if self.openid:
             if not self.issuer:
                 raise SettingsError("openid: OpenID Connect needs an issuer (ID tokens name it)")
@@ -147,6 +151,12 @@ class Settings:
                     "to keep keys encrypted in the database, or signing_keys"
                 )
             object.__setattr__(self, "scopes", {**STANDARD_SCOPES, **self.scopes})
+        for resource in self.resources:
+            unknown = resource.scopes - set(self.scopes)
+            if unknown:
+                raise SettingsError(
+                    f"resources: {resource.identifier} accepts scopes not in scopes: {' '.join(sorted(unknown))}"
+                )
 
     def _check_keys(self) -> None:
         if self.key_secret is not None and (not isinstance(self.key_secret, str) or len(self.key_secret) < 32):
@@ -168,6 +178,23 @@ class Settings:
                 raise SettingsError("signing_keys: expected a JWK set ({'keys': [...]}) or PEM file paths")
             keys = tuple(keys)
         object.__setattr__(self, "signing_keys", keys)
+
+    def _check_resources(self) -> None:
+        try:
+            resources = parse_resources(self.resources)
+        except ValueError as exc:
+            raise SettingsError(f"resources: {exc}") from None
+        for resource in resources:
+            if resource.token_format != "jwt":
+                continue
+            if not self.issuer or (self.key_secret is None and self.signing_keys is None):
+                raise SettingsError(
+                    f"resources: {resource.identifier} wants JWT access tokens: they need an issuer and "
+                    "signing keys (key_secret or signing_keys)"
+                )
+            if resource.signing_alg not in self.signing_algorithms:
+                raise SettingsError(f"resources: {resource.identifier}: signing_alg is not in signing_algorithms")
+        object.__setattr__(self, "resources", resources)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], prefix: str = PREFIX) -> Settings:
@@ -210,7 +237,7 @@ def from_text(value: Any, default: Any) -> Any:
         return _BOOLEANS.get(text.lower(), value)
     if isinstance(default, int):
         return int(text) if text.isascii() and text.isdigit() else value  # not "²", which int() takes
-    if isinstance(default, (Mapping, frozenset)) and text.startswith(("{", "[")):
+    if isinstance(default, (Mapping, frozenset, tuple)) and text.startswith(("{", "[")):
         try:
             return json.loads(text)
         except ValueError:

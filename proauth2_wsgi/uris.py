@@ -78,9 +78,27 @@ def validate_issuer(issuer: str) -> str:
     the ``realm`` of every challenge, so it must be printable ASCII without
     spaces, quotes or backslashes, and it may carry no user name or password.
     """
-    if not _ISSUER_CHARS.fullmatch(issuer):
+    _check_identifier_url(issuer)
+    return issuer.rstrip("/") if urlsplit(issuer).path in ("", "/") else issuer
+
+
+def validate_resource(identifier: str) -> str:
+    """A resource identifier (RFC 8707 §2, RFC 9728 §1.2): the issuer's rules, kept exactly as written.
+
+    An https URL (http on loopback) without query, fragment or user
+    information, of printable ASCII without spaces, quotes or backslashes (it
+    goes into ``aud`` claims and ``WWW-Authenticate`` challenges).
+    """
+    if not isinstance(identifier, str) or not 0 < len(identifier) <= MAX_URI_LENGTH:
+        raise ValueError(f"must be a URL of at most {MAX_URI_LENGTH} characters")
+    _check_identifier_url(identifier)
+    return identifier
+
+
+def _check_identifier_url(value: str) -> None:
+    if not _ISSUER_CHARS.fullmatch(value):
         raise ValueError("must be printable ASCII without spaces, quotes or backslashes")
-    parts = urlsplit(issuer)
+    parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("must be an absolute https URL")
     if "@" in parts.netloc:
@@ -88,9 +106,8 @@ def validate_issuer(issuer: str) -> str:
     parts.port  # noqa: B018 - raises ValueError on a bad port
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         raise ValueError("must use https (http only on loopback)")
-    if parts.query or parts.fragment or "#" in issuer or "?" in issuer:
+    if parts.query or parts.fragment or "#" in value or "?" in value:
         raise ValueError("must not have a query or fragment")
-    return issuer.rstrip("/") if parts.path in ("", "/") else issuer
 
 
 def _without_port(uri: str) -> str | None:

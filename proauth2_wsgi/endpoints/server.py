@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from ..errors import Proauth2Error
 from ..oidc.discovery import WELL_KNOWN_PATH as OPENID_WELL_KNOWN_PATH
+from ..protected_resource import ResourceMetadataEndpoint
 from ..responses import error_response
 from .base import Endpoint
 from .introspection import IntrospectionEndpoint
@@ -37,6 +38,7 @@ from .userinfo import UserInfoEndpoint
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from ..protected_resource import ProtectedResource
     from ..provider import Proauth2
 
 #: default path under which the endpoints are served
@@ -46,12 +48,14 @@ DEFAULT_PREFIX = "/oauth"
 def default_endpoints(
     provider: Proauth2, *, registration: bool = False, initial_access_token: str | None = None
 ) -> list[Endpoint]:
-    """Token, revocation and introspection endpoints; registration when asked for; UserInfo and JWKS for OIDC."""
+    """Token, revocation, introspection; registration when asked for; UserInfo (OIDC); JWKS (signed tokens)."""
     endpoints: list[Endpoint] = [TokenEndpoint(provider), RevocationEndpoint(provider), IntrospectionEndpoint(provider)]
     if registration:
         endpoints.append(RegistrationEndpoint(provider, initial_access_token))
     if provider.settings.openid:
-        endpoints += [UserInfoEndpoint(provider), JwksEndpoint(provider)]
+        endpoints.append(UserInfoEndpoint(provider))
+    if provider.settings.openid or "jwt" in provider.token_formats:  # ID tokens or JWT access tokens to verify
+        endpoints.append(JwksEndpoint(provider))
     return endpoints
 
 
@@ -64,6 +68,8 @@ class AuthorizationServer:
     is open unless ``initial_access_token`` is given. ``app`` answers every
     other path (your application, behind a ``BearerTokenMiddleware``), so one
     WSGI app serves both; without it, other paths are a JSON 404.
+    ``protected_resource`` is the resource that application is (RFC 9728):
+    its metadata document is served at its well-known path.
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class AuthorizationServer:
         initial_access_token: str | None = None,
         prefix: str = DEFAULT_PREFIX,
         app: WSGIApplication | None = None,
+        protected_resource: ProtectedResource | None = None,
     ) -> None:
         self.app = app
         if initial_access_token is not None and not registration:
@@ -99,7 +106,9 @@ class AuthorizationServer:
                 raise TypeError(f"{component!r}: a provider's endpoints are proauth2_wsgi.endpoints.base.Endpoint apps")
             endpoints.append(component)
         paths = {endpoint.name: (prefix + endpoint.path, endpoint) for endpoint in endpoints}
-        self.routes: dict[str, Endpoint] = dict(paths.values())
+        self.routes: dict[str, Endpoint | ResourceMetadataEndpoint] = dict(paths.values())
+        if protected_resource is not None:
+            self.routes[protected_resource.metadata_path] = ResourceMetadataEndpoint(protected_resource)
         issuer = provider.settings.issuer
         if issuer:
             # RFC 8414 §2: absolute URLs; an issuer ending in "/" must not give "//oauth/token"

@@ -5,6 +5,8 @@ A code is bound to its client, redirect_uri, scope and PKCE challenge, lives
 (:meth:`Records.redeem <proauth2_wsgi.records.Records.redeem>`). A code
 presented again is a replay: the request fails with ``invalid_grant`` and
 every token issued from that code is revoked (RFC 6749 §4.1.2, RFC 9700 §4.5).
+The token request may name ``resource`` (RFC 8707 §2.2) to narrow the
+audience the authorization request asked for.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class AuthorizationCodeGrant(Grant):
     """``authorization_code``: exchange a code (and its PKCE verifier) for tokens."""
 
     name = "authorization_code"
-    parameters = ("code", "redirect_uri", "code_verifier")
+    parameters = ("code", "redirect_uri", "code_verifier", "resource")
+    repeatable = frozenset({"resource"})
     needs_redirect_uris = True
     issues_refresh_tokens = True
 
@@ -37,6 +40,7 @@ class AuthorizationCodeGrant(Grant):
         client = request.client
         redirect_uri = request.params.get("redirect_uri")
         verifier = request.params.get("code_verifier")
+        resources = request.params.getlist("resource")
 
         def check(record: Record) -> None:
             if not constant_time_equals(record["client_id"], client.client_id) or record["expires_at"] <= context.now():
@@ -47,10 +51,13 @@ class AuthorizationCodeGrant(Grant):
             pkce.verify(verifier, record["code_challenge"], record["code_challenge_method"])
 
         def issue(record: Record) -> IssuedTokens:
-            access = GrantedAccess.from_record(client, record)
+            audience = context.audiences.narrowed(resources, client, tuple(record.get("audience") or ()))
+            access = GrantedAccess.from_record(client, record, audience=audience)
             refresh = context.settings.issue_refresh_tokens and "refresh_token" in client.grant_types
             if "openid" in access.scopes:  # OIDC Core §11: refresh tokens for offline access only
                 refresh = refresh and "offline_access" in access.scopes
-            return context.issuer.issue(access, refresh=refresh, request=request.http)
+            return context.issuer.issue(
+                access, refresh=refresh, refresh_audience=tuple(record.get("audience") or ()), request=request.http
+            )
 
         return context.records.redeem(CODES, hash_secret(code), InvalidGrant(_BAD_CODE), check, issue)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..models import Client
     from ..records import Records
     from ..request import EndpointRequest, Parameters
+    from ..resources import Audiences
     from ..settings import Settings
 
 __all__ = ["Grant", "GrantContext", "TokenRequest", "presented_secret"]
@@ -41,12 +42,13 @@ class TokenRequest:
 
 @dataclass(frozen=True)
 class GrantContext:
-    """What a grant may use: the settings, the records, the token issuer, the clock."""
+    """What a grant may use: the settings, the records, the token issuer, the clock, the audiences (RFC 8707)."""
 
     settings: Settings
     records: Records
     issuer: TokenIssuer
     now: Callable[[], int]
+    audiences: Audiences
 
 
 def presented_secret(request: TokenRequest, name: str, invalid: str) -> str:

@@ -5,7 +5,8 @@ Every use rotates the refresh token: the old one is consumed exactly once
 issued with the same grant. Presenting an already-rotated refresh token means
 it was stolen or replayed, so the whole grant is revoked. A refresh may narrow
 the scope of the new access token, never widen it; the new refresh token
-keeps the grant's scope (RFC 6749 §6).
+keeps the grant's scope (RFC 6749 §6). The same goes for its audience
+(``resource``, RFC 8707 §2.2).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ class RefreshTokenGrant(Grant):
     """``refresh_token``: a new access token and a new refresh token for a refresh token."""
 
     name = "refresh_token"
-    parameters = ("refresh_token", "scope")
+    parameters = ("refresh_token", "scope", "resource")
+    repeatable = frozenset({"resource"})
 
     def exchange(self, context: GrantContext, request: TokenRequest) -> IssuedTokens:
         token = presented_secret(request, "refresh_token", _BAD_TOKEN)
         client = request.client
         scope = request.params.get("scope")
+        resources = request.params.getlist("resource")
 
         def check(record: Record) -> None:
             if not constant_time_equals(record["client_id"], client.client_id):
@@ -46,7 +49,15 @@ class RefreshTokenGrant(Grant):
 
         def issue(record: Record) -> IssuedTokens:
             granted = frozenset(record["scopes"])
-            access = GrantedAccess.from_record(client, record, parse_scope(scope) or granted)
-            return context.issuer.issue(access, refresh=True, refresh_scopes=granted, request=request.http)
+            granted_audience = tuple(record.get("audience") or ())
+            audience = context.audiences.narrowed(resources, client, granted_audience)
+            access = GrantedAccess.from_record(client, record, parse_scope(scope) or granted, audience)
+            return context.issuer.issue(
+                access,
+                refresh=True,
+                refresh_scopes=granted,
+                refresh_audience=granted_audience,
+                request=request.http,
+            )
 
         return context.records.redeem(REFRESH_TOKENS, hash_secret(token), InvalidGrant(_BAD_TOKEN), check, issue)

@@ -94,6 +94,8 @@ _TOKEN_FIELDS: Mapping[str, Field] = {
     "revoked": Field(bool),
 }
 
+#: the resource identifiers a grant or token is for (RFC 8707), none for a token of no particular audience
+_AUDIENCE = Field(list, max_length=20_000, default=[])
 #: an OpenID Connect ``claims`` request (OIDC Core §5.5), as JSON
 _CLAIMS = Field(dict, max_length=4096, default={})
 
@@ -204,6 +206,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             AddField("access_tokens", "claims", _CLAIMS),
             *_authentication_fields("refresh_tokens", nonce=False),
         ),
+    ),
+    Migration(
+        5,
+        "resource indicators (RFC 8707): the audience granted, on codes, access and refresh tokens",
+        tuple(AddField(table, "audience", _AUDIENCE) for table in ("codes", "access_tokens", "refresh_tokens")),
     ),
 )
 

@@ -38,6 +38,7 @@ def token_record(n: int = 0, **overrides: Any) -> dict[str, Any]:
         "revoked": False,
         "auth_time": 900,
         "claims": {"userinfo": {"email": {"essential": True}}},
+        "audience": ["https://api.example.com/v1"],
     }
     record.update(overrides)
     return record
