@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
 
 from werkzeug.serving import WSGIRequestHandler
@@ -14,6 +13,7 @@ from proauth2_wsgi import SettingsError, StorageUnavailable, TemporarilyUnavaila
 
 from .app import create_app
 from .client_views import authorization_url, demo_client
+from .serving import stop_on_sigterm
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
@@ -29,15 +29,6 @@ class RedactingRequestHandler(WSGIRequestHandler):
             self.path = re.sub(r"\?.*", "?…", self.path)
         self.requestline = re.sub(r"\?\S*", "?…", self.requestline)
         super().log_request(code, size)
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM (a service manager, ``kill``) stops the demo as Ctrl-C does: cleanly, with its closing line."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +74,7 @@ Press Ctrl-C to stop.
 """,
         flush=True,
     )
-    _stop_on_sigterm()
+    stop_on_sigterm()
     try:
         app.run(
             host=args.host,

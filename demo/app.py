@@ -46,6 +46,12 @@ def _instance_secret(instance: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+#: where the demo's protected API lives, below the base URL
+API_PATH = "/api"
+#: what the API accepts, and its token format (RFC 8707 resource options)
+API_RESOURCE = {"scopes": ["profile", "email"], "token_format": "jwt", "access_token_lifetime": 600}
+
+
 def create_app(
     database_url: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
@@ -77,6 +83,10 @@ def create_app(
         # (a development setup: in production the secret comes from the environment, never the disk).
         PROAUTH2_OPENID=True,
         PROAUTH2_KEY_SECRET=_instance_secret(instance, "key_secret"),
+        # Its API is a protected resource (RFC 8707, RFC 9728): asked for by name, it gets short-lived JWT
+        # access tokens (RFC 9068) bound to it; /api/me still validates them online, so a revocation counts at once.
+        PROAUTH2_RESOURCES={f"{base_url}{API_PATH}": API_RESOURCE},
+        PROAUTH2_PROTECTED_RESOURCE=f"{base_url}{API_PATH}",
     )
     app.config.from_prefixed_env()
     if config:

@@ -68,6 +68,11 @@ class DemoClient:
         """Where the provider sends the user after RP-Initiated Logout (registered)."""
         return f"{self.base_url}/client/"
 
+    @property
+    def api(self) -> str:
+        """The API it calls: the resource it asks tokens for (RFC 8707)."""
+        return f"{self.base_url}/api"
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -196,7 +201,7 @@ def demo_client() -> DemoClient:
 
 
 def start_flow(client: DemoClient, scope: str = SCOPE, *, bound: bool = False, **extra: str) -> tuple[str, str]:
-    """A fresh flow: its authorization URL (``state``, ``nonce``, S256 PKCE challenge) and its ``state``."""
+    """A fresh flow: its authorization URL (``state``, ``nonce``, PKCE S256, ``resource``) and its ``state``."""
     flow = PENDING.start(bound)
     query = urlencode(
         {
@@ -208,6 +213,7 @@ def start_flow(client: DemoClient, scope: str = SCOPE, *, bound: bool = False, *
             "nonce": flow.nonce,
             "code_challenge": s256_challenge(flow.verifier),
             "code_challenge_method": "S256",
+            "resource": client.api,  # RFC 8707: a token for the demo's API only
             **extra,
         }
     )
@@ -228,8 +234,13 @@ def _call(request_: urllib.request.Request) -> tuple[int, dict[str, Any]]:
 
 
 def exchange_code(client: DemoClient, code: str, verifier: str) -> tuple[int, dict[str, Any]]:
-    """POST the code and verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri}
+    """POST the code and verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5), for the API (RFC 8707)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": client.redirect_uri,
+        "resource": client.api,
+    }
     body = urlencode({**form, "code_verifier": verifier}).encode()
     basic = base64.b64encode(f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}".encode())
     token_request = urllib.request.Request(  # noqa: S310 - our own http URL

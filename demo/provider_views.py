@@ -139,9 +139,12 @@ def authorize() -> ResponseReturnValue:
 @bp.route("/api/me")
 @oauth.require_oauth("profile")
 def me() -> Response:
-    """A protected resource (RFC 6750): who the token speaks for."""
+    """A protected resource (RFC 6750, RFC 9728): who the token speaks for, and which API it is for (RFC 8707)."""
     assert current_token is not None
-    return jsonify(user_id=current_token.user_id, client_id=current_token.client_id, scope=current_token.scope)
+    body = {"user_id": current_token.user_id, "client_id": current_token.client_id, "scope": current_token.scope}
+    if current_token.audience:
+        body["audience"] = list(current_token.audience)
+    return jsonify(body)
 
 
 def http_error(error: HTTPException) -> ResponseReturnValue:

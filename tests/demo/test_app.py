@@ -106,7 +106,9 @@ def test_the_login_form_keeps_the_user_name(tmp_path: Path) -> None:
 def test_api_errors_are_rfc6750_json_with_words(tmp_path: Path) -> None:
     client = demo(tmp_path).test_client()
     missing = client.get("/api/me")
-    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    metadata = "http://127.0.0.1:5000/.well-known/oauth-protected-resource/api"  # RFC 9728 §5.1
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{metadata}"'
     assert "access token" in missing.json["error_description"]
     invalid = client.get("/api/me", headers={"Authorization": "Bearer " + "x" * 43})
     assert (invalid.status_code, invalid.json["error"]) == (401, "invalid_token")
