@@ -70,6 +70,12 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
             help="where RP-Initiated Logout may return (OpenID Connect; repeat for several)",
         )
         sub.add_argument("--id-token-alg", help="the ID token signing algorithm, RS256 (default) or ES256")
+        sub.add_argument(
+            "--resource",
+            dest="resources",
+            action="append",
+            help="a resource (RFC 8707) the client is limited to (repeat for several; default: every one)",
+        )
         json_flag(sub)
 
     command("init-db", "create the tables, or bring them to the newest schema (idempotent)")

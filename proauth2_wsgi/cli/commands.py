@@ -16,6 +16,7 @@ from ..errors import Proauth2Error
 from ..keyset import KeyManagementError
 from ..models import Client, ClientCredentials
 from ..provider import Proauth2
+from ..resources import CLIENT_RESOURCES
 from ..stores import SCHEMA_VERSION
 from .console import Console, Refused
 from .output import client_fields, client_json, client_row, table
@@ -77,7 +78,7 @@ def create_client(provider: Proauth2, args: argparse.Namespace, console: Console
         scopes=args.scope,
         default_scope=args.default_scope,
         auth_method=method,
-        metadata=_openid_metadata(args),
+        metadata=_client_metadata(args),
     )
     _show_credentials(console, _client(provider, credentials.client_id), credentials, args.json)
 
@@ -91,12 +92,12 @@ def update_client(provider: Proauth2, args: argparse.Namespace, console: Console
         "grant_types": args.grant_types,
         "scopes": args.scope,
         "default_scope": args.default_scope,
-        "metadata": _openid_metadata(args) or None,
+        "metadata": _client_metadata(args) or None,
     }
     if all(value is None for value in changes.values()):
         raise Refused(
             "nothing to change: give --name, --redirect-uri, --scope, --default-scope, --grant-type,"
-            " --post-logout-redirect-uri or --id-token-alg"
+            " --post-logout-redirect-uri, --id-token-alg or --resource"
         )
     client = provider.update_client(
         args.client_id, **{name: value for name, value in changes.items() if value is not None}
@@ -104,13 +105,15 @@ def update_client(provider: Proauth2, args: argparse.Namespace, console: Console
     _show(console, client, args.json)
 
 
-def _openid_metadata(args: argparse.Namespace) -> dict[str, Any]:
-    """The OpenID Connect client metadata the options give (checked by the provider)."""
+def _client_metadata(args: argparse.Namespace) -> dict[str, Any]:
+    """The further client metadata the options give: OpenID Connect's, the resources (checked by the provider)."""
     metadata: dict[str, Any] = {}
     if args.post_logout_redirect_uris:
         metadata["post_logout_redirect_uris"] = args.post_logout_redirect_uris
     if args.id_token_alg:
         metadata["id_token_signed_response_alg"] = args.id_token_alg
+    if args.resources:
+        metadata[CLIENT_RESOURCES] = args.resources
     return metadata
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 
@@ -67,6 +68,20 @@ def test_create_client_json_public_and_grant_types(cli: Cli, provider: Proauth2)
     assert (
         provider.authenticate_client(service["client_id"], service["client_secret"]).auth_method == "client_secret_post"
     )
+
+
+def test_a_client_limited_to_resources_from_the_command_line(cli: Cli, provider: Proauth2) -> None:
+    """RFC 8707: ``--resource`` limits the client to the resources named (the server must know them)."""
+    refused = cli("create-client", "Svc", "--grant-type", "client_credentials", "--resource", "https://nope.example")
+    assert refused.exit_code == 1 and "resources" in refused.stderr
+    assert provider.list_clients() == []
+    api = "https://api.example.com"
+    knowing = Proauth2(provider.store, dataclasses.replace(provider.settings, resources=[api]))
+    out = io.StringIO()
+    args = ("create-client", "Svc", "--grant-type", "client_credentials", "--resource", api, "--json")
+    assert run(args, lambda _: knowing, console=Console(out, io.StringIO(), io.StringIO())) == 0
+    client_id = json.loads(out.getvalue())["client_id"]
+    assert knowing.get_client(client_id).metadata == {"resources": [api]}  # type: ignore[union-attr]
 
 
 def test_create_and_update_a_relying_party(cli: Cli, provider: Proauth2) -> None:

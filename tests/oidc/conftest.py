@@ -14,6 +14,7 @@ from proauth2_wsgi.oidc import Login
 from proauth2_wsgi.pkce import s256_challenge
 from proauth2_wsgi.stores import PeeweeDataStore
 from tests.conftest import FakeClock
+from tests.keys import _key_pool, _pooled_keys  # noqa: F401 - fixtures: real keys, made once per run
 
 ISSUER = "https://auth.example.com"
 REDIRECT = "https://rp.example.com/callback"
@@ -105,25 +106,3 @@ def with_settings(provider: Proauth2, **changes: Any) -> Proauth2:
     other = Proauth2(provider.store, dataclasses.replace(provider.settings, **changes))
     other.claims_loader = provider.claims_loader
     return other
-
-
-_POOL_SIZE = 8
-
-
-@pytest.fixture(scope="session")
-def _key_pool() -> dict[str, list[Any]]:
-    """Real RSA and EC keys, made once: a 2048-bit RSA key takes ~0.1 s to make, and tests make many."""
-    from proauth2_wsgi import keyset
-
-    return {alg: [make() for _ in range(_POOL_SIZE)] for alg, make in keyset._KEY_MAKERS.items()}
-
-
-@pytest.fixture(autouse=True)
-def _pooled_keys(_key_pool: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keys come from the pool in turn (each test's database starts empty, so no two stored keys share a kid)."""
-    from itertools import cycle
-
-    from proauth2_wsgi import keyset
-
-    turns = {alg: cycle(keys) for alg, keys in _key_pool.items()}
-    monkeypatch.setattr(keyset, "_KEY_MAKERS", {alg: (lambda alg=alg: next(turns[alg])) for alg in turns})
