@@ -9,7 +9,9 @@ Prints one table per part:
    endpoint through Flask (benchmarks/flask_cases.py);
 3. OpenID Connect: what the ID token adds to a code exchange per algorithm,
    the JWK set and discovery documents (benchmarks/oidc_cases.py);
-4. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
+4. resource servers: offline JWT validation, online, introspection with a
+   warm cache (benchmarks/resource_cases.py);
+5. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
    primary-key lookup.
 
@@ -35,6 +37,7 @@ from werkzeug.test import EnvironBuilder
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
 from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
 from benchmarks.oidc_cases import id_token_budget_lines, oidc_rows
+from benchmarks.resource_cases import resource_budget_lines, resource_rows
 from benchmarks.timing import (
     ROUNDS,
     Timing,
@@ -228,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         with sqlite_url(directory) as url:
             oidc_table, id_token_costs, jwks_renders = oidc_rows(url, max(args.iterations // 10, 100))
         print_table("OpenID Connect: the ID token on a code exchange, the public documents (SQLite)", oidc_table)
+        with sqlite_url(directory) as url:
+            resource_table, resource_overheads = resource_rows(url, args.iterations)
+        print_table("Resource servers: the middleware with each validator (SQLite)", resource_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
     print("\nBudgets")
@@ -248,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  token endpoint through Flask {token_ratio:+5.1%} <= {TOKEN_ENDPOINT_BUDGET:.0%}        : "
         f"{'ok' if token_ratio <= TOKEN_ENDPOINT_BUDGET else 'OVER'}"
     )
-    for text, within in id_token_budget_lines(id_token_costs, jwks_renders):
+    for text, within in [
+        *id_token_budget_lines(id_token_costs, jwks_renders),
+        *resource_budget_lines(resource_overheads),
+    ]:
         print(f"  {text} : {'ok' if within else 'OVER'}")
     return 0 if ok else 1
 

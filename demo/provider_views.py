@@ -141,7 +141,11 @@ def authorize() -> ResponseReturnValue:
 def me() -> Response:
     """A protected resource (RFC 6750, RFC 9728): who the token speaks for, and which API it is for (RFC 8707)."""
     assert current_token is not None
-    body = {"user_id": current_token.user_id, "client_id": current_token.client_id, "scope": current_token.scope}
+    body: dict[str, object] = {
+        "user_id": current_token.user_id,
+        "client_id": current_token.client_id,
+        "scope": current_token.scope,
+    }
     if current_token.audience:
         body["audience"] = list(current_token.audience)
     return jsonify(body)

@@ -65,6 +65,17 @@ class GrantedAccess:
     #: the resources the token is for (RFC 8707); empty: no particular audience
     audience: tuple[str, ...] = ()
 
+    def sign_in_claims(self) -> dict[str, Any]:
+        """``auth_time``, ``acr`` and ``amr`` as far as the sign-in behind this access says (OIDC Core §2)."""
+        claims: dict[str, Any] = {}
+        if self.auth_time is not None:
+            claims["auth_time"] = self.auth_time
+        if self.acr is not None:
+            claims["acr"] = self.acr
+        if self.amr:
+            claims["amr"] = list(self.amr)
+        return claims
+
     @classmethod
     def from_record(
         cls,

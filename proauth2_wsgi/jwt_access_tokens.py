@@ -57,10 +57,5 @@ class JwtFormat(TokenFormat):
         }
         if access.scopes:
             claims["scope"] = format_scope(access.scopes)
-        if access.auth_time is not None:
-            claims["auth_time"] = access.auth_time
-        if access.acr is not None:
-            claims["acr"] = access.acr
-        if access.amr:
-            claims["amr"] = list(access.amr)
+        claims.update(access.sign_in_claims())  # §2.2.1: auth_time, acr, amr when known
         return self._keys.sign(claims, self._audiences.signing_alg(access.audience), typ=JWT_TYPE)

@@ -303,3 +303,23 @@ def test_the_openid_provider_example_signs_alice_in(tmp_path: Path, monkeypatch:
     assert stranger.status_code == 400 and "post_logout_redirect_uri" in stranger.text
     assert forged.status_code == 200 and "Sign out" in forged.text  # a forged form is only asked again
     assert "id_token" in still_in  # and signed nobody out
+
+
+def test_the_resources_examples_build_as_written(tmp_path: Path) -> None:
+    """The README's resource-server blocks, run one after the other as a reader would paste them."""
+    namespace: dict[str, Any] = {
+        "KEY_SECRET": "readme-" + "k" * 32,
+        "RS_CLIENT_ID": "rs-client",
+        "RS_SECRET": "rs-secret",
+        "api": lambda environ, start_response: [b""],
+    }
+    exec(block('"token_format": "jwt"', {"/srv/proauth2": str(tmp_path)}), namespace)
+    exec(block("ByFormat(jwt=offline"), namespace)
+    provider: Proauth2 = namespace["provider"]
+    service = provider.register_app("svc", grant_types=["client_credentials"])
+    orders = namespace["ORDERS"]
+    token = provider.request_access_token("client_credentials", *service, resource=orders, scope="orders:read")
+    assert token["access_token"].count(".") == 2 and token["expires_in"] == 300
+    assert provider.validate_token(token["access_token"]).audience == (orders,)
+    assert namespace["app"].protector.resource.identifier == orders
+    provider.store.dispose()

@@ -63,14 +63,11 @@ class IdTokens:
             aud=access.client.client_id,
             exp=now + self._settings.id_token_lifetime,
             iat=now,
-            auth_time=access.auth_time if access.auth_time is not None else now,
+            auth_time=now,  # every ID token says when the user signed in: now, unless the sign-in says
             at_hash=at_hash(access_token),
         )
+        claims.update(access.sign_in_claims())
         if access.nonce is not None:
             claims["nonce"] = access.nonce
-        if access.acr is not None:
-            claims["acr"] = access.acr
-        if access.amr:
-            claims["amr"] = list(access.amr)
         alg = access.client.metadata.get("id_token_signed_response_alg", DEFAULT_ALGORITHM)
         return {"id_token": self._keys.sign(claims, alg)}

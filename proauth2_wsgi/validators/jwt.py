@@ -24,6 +24,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 
 from ..errors import InvalidScope, InvalidToken
 from ..jwt_access_tokens import JWT_TYPE
@@ -78,6 +79,7 @@ class JWTValidator:
         self.issuer = issuer
         self.audience = audience
         self.algorithms = sorted(chosen)
+        self._registry = JWSRegistry(algorithms=self.algorithms)  # built once: joserfc would per call
         self.leeway = leeway
         self._clock = clock
         self.jwks: JwksCache | None = None
@@ -95,7 +97,7 @@ class JWTValidator:
         if len(token) > MAX_ACCESS_TOKEN_LENGTH or token.count(".") != 2:
             raise InvalidToken(_INVALID)
         try:
-            decoded = jwt.decode(token, self._key_for, algorithms=self.algorithms)
+            decoded = jwt.decode(token, self._key_for, registry=self._registry)
         except (JoseError, ValueError, TypeError, KeyError):
             raise InvalidToken(_INVALID) from None
         if str(decoded.header.get("typ", "")).lower() not in _TYPES:
@@ -120,26 +122,31 @@ class JWTValidator:
 
     def _access(self, claims: Mapping[str, Any]) -> AccessToken:
         now = self._clock()
-        audience = claims.get("aud")
-        audiences = (audience,) if isinstance(audience, str) else tuple(audience) if isinstance(audience, list) else ()
+        leeway = self.leeway
+        audience: Any = claims.get("aud")
+        if isinstance(audience, str):
+            audiences: tuple[str, ...] = (audience,)
+        elif isinstance(audience, list) and all(isinstance(item, str) for item in audience):
+            audiences = tuple(audience)
+        else:
+            raise InvalidToken(_INVALID)
         expires_at: Any = claims.get("exp")
         issued_at: Any = claims.get("iat")
         not_before: Any = claims.get("nbf", 0)
         subject: Any = claims.get("sub")
         client_id: Any = claims.get("client_id")
-        jti: Any = claims.get("jti")
+        scope: Any = claims.get("scope", "")
         if (
             claims.get("iss") != self.issuer
             or self.audience not in audiences
-            or not all(isinstance(value, str) and value for value in (subject, client_id, jti))
-            or not all(is_numeric_date(value) for value in (expires_at, issued_at, not_before))
-            or expires_at + self.leeway <= now
-            or issued_at - self.leeway > now
-            or not_before - self.leeway > now
+            or not (isinstance(subject, str) and subject and isinstance(client_id, str) and client_id)
+            or not (isinstance(claims.get("jti"), str) and claims["jti"])
+            or not (is_numeric_date(expires_at) and is_numeric_date(issued_at) and is_numeric_date(not_before))
+            or expires_at + leeway <= now
+            or issued_at - leeway > now
+            or not_before - leeway > now
+            or not isinstance(scope, str)
         ):
-            raise InvalidToken(_INVALID)
-        scope = claims.get("scope", "")
-        if not isinstance(scope, str):
             raise InvalidToken(_INVALID)
         try:
             scopes = parse_scope(scope)
@@ -155,7 +162,7 @@ class JWTValidator:
             expires_at=int(expires_at),
             grant_id="",  # a resource server elsewhere does not see grants
             auth_time=int(auth_time) if is_numeric_date(auth_time) else None,
-            audience=tuple(item for item in audiences if isinstance(item, str)),
+            audience=audiences,
         )
 
 

@@ -239,6 +239,32 @@ def consent(http: requests.Session, authorization_url: str, decision: str = "all
     return answer
 
 
+def register_service(http: requests.Session, demo: DemoServer, scope: str = "profile") -> dict[str, Any]:
+    """A client of the demo for the client credentials grant, registered over RFC 7591: its JSON."""
+    answer = http.post(
+        demo.url("/oauth/register"),
+        json={"client_name": "API caller", "grant_types": ["client_credentials"], "scope": scope},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def service_token(http: requests.Session, demo: DemoServer, client: dict[str, Any], **params: str) -> requests.Response:
+    """The demo's answer to a client credentials request of ``client`` (``params``: scope, resource)."""
+    return http.post(
+        demo.url("/oauth/token"),
+        data={"grant_type": "client_credentials", **params},
+        auth=(client["client_id"], client["client_secret"]),
+        timeout=10,
+    )
+
+
+def call_api(http: requests.Session, base_url: str, token: str) -> requests.Response:
+    """``GET {base_url}/api/me`` with the bearer ``token``."""
+    return http.get(f"{base_url}/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
 def _skip_or_fail(reason: str, variable: str) -> None:
     if os.environ.get(variable) == "1":
         pytest.fail(f"{reason} ({variable}=1)")

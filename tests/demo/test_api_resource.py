@@ -7,7 +7,6 @@ demo needs a second resource to mint a token for another audience.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -18,32 +17,9 @@ from joserfc.jwk import KeySet
 from demo import create_app
 from proauth2_wsgi.pkce import s256_challenge
 
-from .conftest import DEMO_USER, DemoServer, consent, sign_in
+from .conftest import DEMO_USER, DemoServer, call_api, consent, register_service, service_token, sign_in
 
 OTHER_API = "https://reports.example.com"
-
-
-def _register(http: requests.Session, demo: DemoServer, **metadata: Any) -> dict[str, Any]:
-    answer = http.post(
-        demo.url("/oauth/register"),
-        json={"client_name": "API caller", "grant_types": ["client_credentials"], "scope": "profile", **metadata},
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()  # type: ignore[no-any-return]
-
-
-def _token(http: requests.Session, demo: DemoServer, client: dict[str, Any], **params: str) -> requests.Response:
-    return http.post(
-        demo.url("/oauth/token"),
-        data={"grant_type": "client_credentials", **params},
-        auth=(client["client_id"], client["client_secret"]),
-        timeout=10,
-    )
-
-
-def _me(http: requests.Session, demo: DemoServer, token: str) -> requests.Response:
-    return http.get(demo.url("/api/me"), headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
 @pytest.mark.rfc("9728", "3")
@@ -61,16 +37,16 @@ def test_the_api_publishes_its_protected_resource_metadata(http: requests.Sessio
 @pytest.mark.rfc("9728", "5.1")
 def test_every_refusal_of_the_api_names_its_metadata(http: requests.Session, demo: DemoServer) -> None:
     metadata = f'resource_metadata="{demo.url("/.well-known/oauth-protected-resource/api")}"'
-    client = _register(http, demo, scope="email")  # a token without the profile scope /api/me needs
-    weak = _token(http, demo, client, scope="email", resource=demo.url("/api")).json()["access_token"]
+    client = register_service(http, demo, scope="email")  # a token without the profile scope /api/me needs
+    weak = service_token(http, demo, client, scope="email", resource=demo.url("/api")).json()["access_token"]
     for response, status in (
         (http.get(demo.url("/api/me"), timeout=10), 401),
-        (_me(http, demo, "x" * 43), 401),
-        (_me(http, demo, weak), 403),
+        (call_api(http, demo.base_url, "x" * 43), 401),
+        (call_api(http, demo.base_url, weak), 403),
     ):
         assert response.status_code == status
         assert metadata in response.headers["WWW-Authenticate"]
-    assert 'scope="profile"' in _me(http, demo, weak).headers["WWW-Authenticate"]  # RFC 6750 §3.1
+    assert 'scope="profile"' in call_api(http, demo.base_url, weak).headers["WWW-Authenticate"]  # RFC 6750 §3.1
 
 
 @pytest.mark.rfc("8707", "2")
@@ -115,30 +91,30 @@ def test_resource_gives_an_audience_bound_jwt_that_the_api_accepts(http: request
         demo.base_url,
     )
     assert decoded.claims["client_id"] == client["client_id"] and decoded.claims["scope"] == "profile"
-    me = _me(http, demo, token)
+    me = call_api(http, demo.base_url, token)
     assert me.status_code == 200 and me.json()["audience"] == [demo.url("/api")]
 
 
 @pytest.mark.rfc("8707", "2")
 def test_an_unknown_resource_is_invalid_target(http: requests.Session, demo: DemoServer) -> None:
-    client = _register(http, demo)
-    refused = _token(http, demo, client, resource="https://elsewhere.example.com/api")
+    client = register_service(http, demo)
+    refused = service_token(http, demo, client, resource="https://elsewhere.example.com/api")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_target"
-    assert _token(http, demo, client, resource="not a uri").json()["error"] == "invalid_target"
+    assert service_token(http, demo, client, resource="not a uri").json()["error"] == "invalid_target"
 
 
 @pytest.mark.rfc("7009", "2")
 def test_a_revoked_jwt_is_refused_by_the_api_and_inactive_at_introspection(
     http: requests.Session, demo: DemoServer
 ) -> None:
-    client = _register(http, demo)
+    client = register_service(http, demo)
     auth = (client["client_id"], client["client_secret"])
-    token = _token(http, demo, client, scope="profile", resource=demo.url("/api")).json()["access_token"]
-    assert _me(http, demo, token).status_code == 200
+    token = service_token(http, demo, client, scope="profile", resource=demo.url("/api")).json()["access_token"]
+    assert call_api(http, demo.base_url, token).status_code == 200
     introspected = http.post(demo.url("/oauth/introspect"), data={"token": token}, auth=auth, timeout=10).json()
     assert introspected["active"] is True and introspected["aud"] == demo.url("/api")
     assert http.post(demo.url("/oauth/revoke"), data={"token": token}, auth=auth, timeout=10).status_code == 200
-    refused = _me(http, demo, token)
+    refused = call_api(http, demo.base_url, token)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
     assert http.post(demo.url("/oauth/introspect"), data={"token": token}, auth=auth, timeout=10).json() == {
         "active": False
@@ -146,10 +122,10 @@ def test_a_revoked_jwt_is_refused_by_the_api_and_inactive_at_introspection(
 
 
 def test_without_resource_tokens_are_opaque_as_before(http: requests.Session, demo: DemoServer) -> None:
-    client = _register(http, demo)
-    answer = _token(http, demo, client, scope="profile").json()
+    client = register_service(http, demo)
+    answer = service_token(http, demo, client, scope="profile").json()
     assert answer["access_token"].count(".") == 0 and answer["expires_in"] == 3600
-    me = _me(http, demo, answer["access_token"])
+    me = call_api(http, demo.base_url, answer["access_token"])
     assert me.status_code == 200 and "audience" not in me.json()
 
 

@@ -18,7 +18,7 @@ import requests
 
 from tests.http_server import free_port
 
-from .conftest import REPO_ROOT, DemoServer, demo_env, http_session
+from .conftest import REPO_ROOT, DemoServer, call_api, demo_env, http_session, register_service, service_token
 
 pytestmark = pytest.mark.rfc("9068", "4")
 
@@ -65,27 +65,12 @@ def resource_server(demo: DemoServer) -> Iterator[str]:
 
 @pytest.fixture
 def service(demo: DemoServer, http: requests.Session) -> dict[str, Any]:
-    """A client of the demo for the client credentials grant, registered over RFC 7591."""
-    answer = http.post(
-        demo.url("/oauth/register"),
-        json={"client_name": "API caller", "grant_types": ["client_credentials"], "scope": "profile"},
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    """A client of the demo for the client credentials grant."""
+    return register_service(http, demo)
 
 
 def _token(http: requests.Session, demo: DemoServer, service: dict[str, Any], **params: str) -> requests.Response:
-    return http.post(
-        demo.url("/oauth/token"),
-        data={"grant_type": "client_credentials", "scope": "profile", **params},
-        auth=(service["client_id"], service["client_secret"]),
-        timeout=10,
-    )
-
-
-def _me(http: requests.Session, base: str, token: str) -> requests.Response:
-    return http.get(f"{base}/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return service_token(http, demo, service, scope="profile", **params)
 
 
 def test_jwt_access_tokens_are_checked_offline_and_revocation_waits_for_expiry(
@@ -95,7 +80,7 @@ def test_jwt_access_tokens_are_checked_offline_and_revocation_waits_for_expiry(
     assert answer.status_code == 200, answer.text
     jwt = answer.json()["access_token"]
     assert jwt.count(".") == 2 and answer.json()["expires_in"] == 600
-    me = _me(http, resource_server, jwt)
+    me = call_api(http, resource_server, jwt)
     assert me.status_code == 200, me.text
     assert me.json() == {
         "user_id": None,
@@ -112,8 +97,8 @@ def test_jwt_access_tokens_are_checked_offline_and_revocation_waits_for_expiry(
     )
     assert revoked.status_code == 200
     # the demo validates online: refused at once; the offline resource server until the token expires
-    assert _me(http, demo.base_url, jwt).status_code == 401
-    assert _me(http, resource_server, jwt).status_code == 200
+    assert call_api(http, demo.base_url, jwt).status_code == 401
+    assert call_api(http, resource_server, jwt).status_code == 200
 
 
 @pytest.mark.rfc("7662", "2.2")
@@ -122,11 +107,11 @@ def test_opaque_tokens_are_introspected_and_revocation_counts_at_once(
 ) -> None:
     opaque = _token(http, demo, service).json()["access_token"]  # no resource: an opaque token, as before
     assert opaque.count(".") == 0
-    me = _me(http, resource_server, opaque)
+    me = call_api(http, resource_server, opaque)
     assert me.status_code == 200, me.text
     assert me.json()["checked"] == "introspection" and me.json()["audience"] == []
     http.post(demo.url("/oauth/revoke"), data={"token": opaque}, auth=(service["client_id"], service["client_secret"]))
-    refused = _me(http, resource_server, opaque)
+    refused = call_api(http, resource_server, opaque)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
 
 
@@ -159,5 +144,5 @@ def test_the_resource_server_describes_itself_and_points_clients_to_it(
 def test_hostile_tokens_are_invalid_token_at_the_second_process(
     http: requests.Session, resource_server: str, token: str
 ) -> None:
-    refused = _me(http, resource_server, token)
+    refused = call_api(http, resource_server, token)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"

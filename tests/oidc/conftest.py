@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from typing import Any
 
 import pytest
@@ -11,9 +10,9 @@ from joserfc import jwk, jwt
 
 from proauth2_wsgi import ClientCredentials, Proauth2, Settings
 from proauth2_wsgi.oidc import Login
-from proauth2_wsgi.pkce import s256_challenge
 from proauth2_wsgi.stores import PeeweeDataStore
 from tests.conftest import FakeClock
+from tests.flows import approved_code_exchange
 from tests.keys import _key_pool, _pooled_keys  # noqa: F401 - fixtures: real keys, made once per run
 
 ISSUER = "https://auth.example.com"
@@ -64,27 +63,8 @@ def alice(clock: FakeClock) -> Login:
 
 def authenticate(provider: Proauth2, client: ClientCredentials, login: Login, **params: str) -> dict[str, Any]:
     """An authentication request approved for ``login``, its code exchanged: the token response."""
-    verifier = secrets.token_urlsafe(48)
-    query = {
-        "client_id": client.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": "openid profile email",
-        "state": "s",
-        "code_challenge": s256_challenge(verifier),
-        "code_challenge_method": "S256",
-        **params,
-    }
-    request = provider.parse_authorization_request(query)
-    code = provider.authorization_response(request, login)["code"]
-    return provider.request_access_token(
-        "authorization_code",
-        client.client_id,
-        client.client_secret,
-        code=code,
-        redirect_uri=REDIRECT,
-        code_verifier=verifier,
-    )
+    query = {"redirect_uri": REDIRECT, "scope": "openid profile email", "state": "s", **params}
+    return approved_code_exchange(provider, client, login, query)
 
 
 def verified_claims(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import pytest
 
 from proauth2_wsgi import ClientCredentials, Proauth2, Settings
 from proauth2_wsgi.oidc import Login
-from proauth2_wsgi.pkce import s256_challenge
 from proauth2_wsgi.stores import PeeweeDataStore
 from tests.conftest import FakeClock
+from tests.flows import approved_code_exchange
 from tests.keys import _key_pool, _pooled_keys  # noqa: F401 - fixtures: real keys, made once per run
 
 ISSUER = "https://auth.example.com"
@@ -59,25 +58,5 @@ def code_grant(
     provider: Proauth2, client: ClientCredentials, *, resources: tuple[str, ...] = (), scope: str = "read", **token: Any
 ) -> dict[str, Any]:
     """An authorization request naming ``resources``, approved for alice, its code exchanged (``token`` params)."""
-    verifier = secrets.token_urlsafe(48)
-    query: dict[str, Any] = {
-        "client_id": client.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": scope,
-        "state": "s",
-        "code_challenge": s256_challenge(verifier),
-        "code_challenge_method": "S256",
-        "resource": list(resources),
-    }
-    request = provider.parse_authorization_request(query)
-    code = provider.authorization_response(request, Login("alice", provider.now() - 5, amr=("pwd",)))["code"]
-    return provider.request_access_token(
-        "authorization_code",
-        client.client_id,
-        client.client_secret,
-        code=code,
-        redirect_uri=REDIRECT,
-        code_verifier=verifier,
-        **token,
-    )
+    query = {"redirect_uri": REDIRECT, "scope": scope, "state": "s", "resource": list(resources)}
+    return approved_code_exchange(provider, client, Login("alice", provider.now() - 5, amr=("pwd",)), query, **token)
