@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from benchmarks.timing import call_times, environ, hello_app, overhead, serve
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
@@ -34,10 +34,17 @@ CACHED_BUDGET_US = 15.0
 ONLINE_JWT_SLACK = 0.10
 
 
+class _Quiet(WSGIRequestHandler):
+    """No access log: the benchmark's output is its tables."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 @contextmanager
 def serve_http(app: WSGIApplication) -> Iterator[str]:
     """``app`` on a loopback port in a thread (the introspection validator's issuer); its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

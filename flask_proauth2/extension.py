@@ -34,7 +34,7 @@ from proauth2_wsgi.oidc.claims import ClaimsLoader
 from proauth2_wsgi.oidc.login import login_return_url
 from proauth2_wsgi.oidc.logout import LogoutRequest
 from proauth2_wsgi.protected_resource import ProtectedResource
-from proauth2_wsgi.protector import Protector, Refusal
+from proauth2_wsgi.protector import Protector, Refusal, TokenValidator
 from proauth2_wsgi.responses import error_response
 from proauth2_wsgi.scopes import parse_scope
 from proauth2_wsgi.stores import StorageUnavailable
@@ -50,10 +50,10 @@ ERROR_TEMPLATE = "proauth2/error.html"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-#: what a decorator's options are: optional, form token, cache TTL, exempt methods, resource identifier
-_Options = tuple[bool, bool, float, frozenset[str], str | None]
-#: the options ``current_token`` looks a token up with: optional, nothing exempt, any audience
-_LOOKUP: _Options = (True, False, 0.0, frozenset(), None)
+#: a decorator's options: optional, form token, cache TTL, exempt methods, resource identifier, validator
+_Options = tuple[bool, bool, float, frozenset[str], "str | None", "TokenValidator | None"]
+#: the options ``current_token`` looks a token up with: optional, nothing exempt, any audience, the provider
+_LOOKUP: _Options = (True, False, 0.0, frozenset(), None, None)
 
 
 @dataclass
@@ -74,14 +74,16 @@ class State:
         """The app's protector for one set of decorator options (built once)."""
         protector = self._protectors.get(options)
         if protector is None:
-            optional, allow_form_token, cache_ttl, exempt, identifier = options
+            optional, allow_form_token, cache_ttl, exempt, identifier, given = options
             resource = None
             if identifier is not None:
-                own = self.resource is not None and self.resource.identifier == identifier
-                resource = self.resource if own else ProtectedResource.of(identifier, self.provider)
+                own = given is None and self.resource is not None and self.resource.identifier == identifier
+                resource = self.resource if own else ProtectedResource.of(identifier, given or self.provider)
             with self._lock:
-                validator: Any = self.provider
-                if cache_ttl:
+                validator: Any = given or self.provider
+                if cache_ttl and given is not None:
+                    validator = TokenCache(given, cache_ttl)
+                elif cache_ttl:
                     validator = self._caches.setdefault(cache_ttl, TokenCache(self.provider, cache_ttl))
                 protector = self._protectors.setdefault(
                     options,
@@ -269,6 +271,7 @@ class Proauth2:
         cache_ttl: float = 0.0,
         exempt_methods: Iterable[str] = ("OPTIONS",),
         resource: str | None = None,
+        validator: TokenValidator | None = None,
     ) -> Callable[[View], View]:
         """Guard a view with an access token carrying ``scope`` (RFC 6750): the middleware's protector.
 
@@ -282,6 +285,10 @@ class Proauth2:
         ``resource`` is the route's resource identifier (RFC 8707), by default
         ``PROAUTH2_PROTECTED_RESOURCE``: a token for other resources only is
         refused, and challenges carry its RFC 9728 ``resource_metadata``.
+        ``validator`` checks tokens instead of the app's provider: a
+        :class:`~proauth2_wsgi.validators.JWTValidator` or
+        :class:`~proauth2_wsgi.validators.IntrospectionValidator` for tokens of
+        another authorization server.
         Responses carry ``Vary: Authorization``; refusals are JSON with a
         ``WWW-Authenticate`` challenge: 401 ``invalid_token``, 403
         ``insufficient_scope``, 503 when the database is down.
@@ -300,7 +307,7 @@ class Proauth2:
                 call = app.ensure_sync(view) if is_async else view
                 state: State = app.extensions[EXTENSION_KEY]
                 identifier = resource or state.config.protected_resource
-                protector = state.protector((optional, allow_form_token, ttl, exempt, identifier))
+                protector = state.protector((optional, allow_form_token, ttl, exempt, identifier, validator))
                 environ = request.environ
                 if environ.get("REQUEST_METHOD") in protector.exempt_methods:
                     return call(*args, **kwargs)

@@ -121,6 +121,10 @@ def test_require_audience_needs_a_resource(provider: Proauth2) -> None:
         BearerTokenMiddleware(api, provider, require_audience=True)
 
 
+#: one extension for every test app (as an app factory would use it)
+oauth = FlaskProauth2()
+
+
 def flask_app(tmp_path: Any, **config: Any) -> Flask:
     app = Flask("rs", instance_path=str(tmp_path / "instance"))
     app.config.update(
@@ -133,7 +137,7 @@ def flask_app(tmp_path: Any, **config: Any) -> Flask:
             **config,
         }
     )
-    oauth = FlaskProauth2(app)
+    oauth.init_app(app)
 
     @app.get("/orders")
     @oauth.require_oauth("read")
@@ -184,3 +188,30 @@ def test_a_wrong_resource_setting_stops_start_up_naming_its_key(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         flask_app(tmp_path, **config)
+
+
+def test_a_flask_route_can_take_another_validator(tmp_path: Any) -> None:
+    """``require_oauth(validator=...)``: a route checking JWTs offline, as a resource server elsewhere would."""
+    from proauth2_wsgi.validators import JWTValidator
+
+    app = flask_app(tmp_path)
+    with app.app_context():
+        provider = app.extensions["proauth2"].provider
+        service = provider.register_app("svc", grant_types=["client_credentials"])
+        jwt = provider.request_access_token("client_credentials", *service, resource=ORDERS, scope="read")
+        opaque = provider.request_access_token("client_credentials", *service, scope="read")
+    offline = JWTValidator(issuer=ISSUER, audience=ORDERS, keys=provider.keys.jwks())
+
+    @app.get("/offline")
+    @oauth.require_oauth("read", validator=offline)
+    def offline_view() -> Any:
+        assert current_token is not None
+        return jsonify(client=current_token.client_id)
+
+    client = app.test_client()
+    assert client.get("/offline", headers=bearer(jwt["access_token"])).json == {"client": service.client_id}
+    assert client.get("/offline", headers=bearer(opaque["access_token"])).status_code == 401  # not a JWT
+    provider.revoke_token(jwt["access_token"])
+    assert client.get("/offline", headers=bearer(jwt["access_token"])).status_code == 200  # offline: until expiry
+    assert client.get("/orders", headers=bearer(jwt["access_token"])).status_code == 401  # online: at once
+    provider.store.dispose()
