@@ -7,12 +7,17 @@ from setuptools import find_packages, setup
 FLASK = ["flask>=2.3"]
 POSTGRES = ["psycopg2-binary>=2.9"]
 MYSQL = ["pymysql>=1.1"]
-DEMO = [*FLASK]
+# ASGI: the middleware itself needs nothing; these are for FastAPI's dependency and an ASGI server
+ASGI = ["starlette>=0.40", "uvicorn>=0.30", "websockets>=12"]
+FASTAPI = ["fastapi>=0.115"]
+# the demo: Flask, its MCP server (the official SDK), both on one port under uvicorn
+DEMO = [*FLASK, "mcp>=2.3", "uvicorn>=0.30", "a2wsgi>=1.10"]
 TEST_TOOLS = [
     "pytest>=7.4",
     "pytest-xdist>=3.5",
     "requests>=2.31",
     "requests-oauthlib>=1.3",
+    "httpx>=0.27",
     "authlib>=1.3",
     "gunicorn>=21",
     "django>=4.2",
@@ -38,12 +43,14 @@ setup(
     entry_points={"console_scripts": ["proauth2 = proauth2_wsgi.cli:main"]},
     extras_require={
         "flask": FLASK,
+        "asgi": ASGI,
+        "fastapi": [*ASGI, *FASTAPI],
         "postgres": POSTGRES,
         "mysql": MYSQL,
         # what `make demo` installs: the demo's own needs, nothing of the test toolchain
         "demo": DEMO,
         # what `make test` installs
-        "dev": [*DEMO, *POSTGRES, *MYSQL, *TEST_TOOLS],
+        "dev": [*DEMO, *ASGI, *FASTAPI, *POSTGRES, *MYSQL, *TEST_TOOLS],
     },
     classifiers=[
         "Framework :: Flask",

@@ -11,7 +11,12 @@ Prints one table per part:
    the JWK set and discovery documents (benchmarks/oidc_cases.py);
 4. resource servers: offline JWT validation, online, introspection with a
    warm cache (benchmarks/resource_cases.py);
-5. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
+5. Client ID Metadata Documents: a CIMD client's authorization request
+   against a registered client's, and the document's fetches
+   (benchmarks/cimd_cases.py);
+6. the ASGI middleware: its cost over a bare Starlette route in-process,
+   and requests/s under uvicorn with ``wrk`` (benchmarks/asgi_cases.py);
+7. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
    primary-key lookup.
 
@@ -34,6 +39,8 @@ from typing import TYPE_CHECKING
 
 from werkzeug.test import EnvironBuilder
 
+from benchmarks.asgi_cases import asgi_budget_lines, in_process_rows, uvicorn_rows
+from benchmarks.cimd_cases import cimd_budget_lines, cimd_rows
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
 from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
 from benchmarks.oidc_cases import id_token_budget_lines, oidc_rows
@@ -201,6 +208,17 @@ def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
         print(f"{first:{widths[0]}}  {second:{widths[1]}}  {value}")
 
 
+def print_requests_table(rows: list[tuple[str, str, str]]) -> None:
+    """Rows of requests/s (higher is better), under the table before."""
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    print(
+        f"{'':{widths[0]}}  {'case':{widths[1]}}  {'median':>8} {'best':>8}  requests/s"
+        "  (1 uvicorn worker; 5 one-second wrk runs per route, taking turns)"
+    )
+    for first, second, value in rows:
+        print(f"{first:{widths[0]}}  {second:{widths[1]}}  {value}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--iterations", type=int, default=5000, help="requests per timed round (default 5000)")
@@ -234,6 +252,15 @@ def main(argv: list[str] | None = None) -> int:
         with sqlite_url(directory) as url:
             resource_table, resource_overheads = resource_rows(url, args.iterations)
         print_table("Resource servers: the middleware with each validator (SQLite)", resource_table)
+        with sqlite_url(directory) as url:
+            cimd_table, _, cimd_fetches = cimd_rows(url, max(args.iterations // 5, 100))
+        print_table("Client ID Metadata Documents: a CIMD client's authorization request (SQLite)", cimd_table)
+        with sqlite_url(directory) as url:
+            asgi_table, asgi_overheads = in_process_rows(url, args.iterations)
+            throughput_table, throughput_shares = uvicorn_rows(url)
+        print_table("ASGI: the middleware over a bare Starlette route; uvicorn under wrk (SQLite)", asgi_table)
+        if throughput_table:
+            print_requests_table(throughput_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
     print("\nBudgets")
@@ -257,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     for text, within in [
         *id_token_budget_lines(id_token_costs, jwks_renders),
         *resource_budget_lines(resource_overheads),
+        *asgi_budget_lines(asgi_overheads, throughput_shares),
+        *cimd_budget_lines(cimd_fetches),
     ]:
         print(f"  {text} : {'ok' if within else 'OVER'}")
     return 0 if ok else 1

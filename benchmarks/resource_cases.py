@@ -10,6 +10,7 @@ turns (:func:`~benchmarks.timing.call_times`).
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,13 +43,16 @@ class _Quiet(WSGIRequestHandler):
 
 
 @contextmanager
-def serve_http(app: WSGIApplication) -> Iterator[str]:
-    """``app`` on a loopback port in a thread (the introspection validator's issuer); its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+def serve_http(app: WSGIApplication, ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """``app`` on a loopback port in a thread (an issuer, a document host); its base URL.
+
+    With ``ssl_context`` it serves HTTPS, at ``https://localhost:<port>``.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"https://localhost:{server.server_port}" if ssl_context else f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join()

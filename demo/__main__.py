@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
-from werkzeug.serving import WSGIRequestHandler
+import uvicorn
 
 from proauth2_wsgi import SettingsError, StorageUnavailable, TemporarilyUnavailable
 
 from .app import create_app
+from .asgi import create_server
 from .client_views import authorization_url, demo_client
 from .serving import stop_on_sigterm
-
-
-class RedactingRequestHandler(WSGIRequestHandler):
-    """The development server's access log, without query strings.
-
-    Callback URLs carry authorization codes and ``state`` (RFC 6749 §10.5,
-    RFC 9700 §4.2): a log line must never hold a usable credential.
-    """
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # Called once the environ is built (it was made from the full path): redact both forms.
-        if hasattr(self, "path"):
-            self.path = re.sub(r"\?.*", "?…", self.path)
-        self.requestline = re.sub(r"\?\S*", "?…", self.requestline)
-        super().log_request(code, size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,19 +55,18 @@ proauth2 demo on {base_url}
   try the flow:       {base_url}/client/
   or open directly:   {authorization_url(client)}
   metadata:           {base_url}/.well-known/oauth-authorization-server
+  MCP server:         {base_url}/mcp (tool whoami; any MCP client with OAuth signs in from that URL)
 Press Ctrl-C to stop.
 """,
         flush=True,
     )
-    stop_on_sigterm()
+    # One port for everything: the Flask provider and the MCP server, under uvicorn.
+    config = uvicorn.Config(
+        create_server(app, args.host), host=args.host, port=args.port, access_log=False, log_level="warning"
+    )
+    stop_on_sigterm()  # uvicorn stops gracefully on SIGINT/SIGTERM, then hands the signal on to us
     try:
-        app.run(
-            host=args.host,
-            port=args.port,
-            threaded=True,
-            use_reloader=False,
-            request_handler=RedactingRequestHandler,
-        )
+        uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass
     print("proauth2 demo stopped.", flush=True)

@@ -50,6 +50,9 @@ def _instance_secret(instance: Path, name: str) -> str:
 API_PATH = "/api"
 #: what the API accepts, and its token format (RFC 8707 resource options)
 API_RESOURCE = {"scopes": ["profile", "email"], "token_format": "jwt", "access_token_lifetime": 600}
+#: where the demo's MCP server lives (demo/mcp_server.py), and what it accepts: any of the demo's scopes
+MCP_PATH = "/mcp"
+MCP_RESOURCE: dict[str, Any] = {}
 
 
 def create_app(
@@ -77,6 +80,8 @@ def create_app(
         PROAUTH2_SCOPES=provider_views.SCOPES,
         PROAUTH2_DEFAULT_SCOPE="profile",
         PROAUTH2_REGISTRATION=True,  # open RFC 7591 registration: the demo only, never the default
+        # Clients known by the URL of their metadata document (CIMD, what MCP clients use); off by default.
+        PROAUTH2_CLIENT_ID_METADATA_DOCUMENTS=True,
         PROAUTH2_AUTHORIZATION_ENDPOINT="/authorize",
         PROAUTH2_END_SESSION_ENDPOINT="/logout",
         # An OpenID Provider, its signing keys encrypted under a secret of the instance folder
@@ -85,7 +90,7 @@ def create_app(
         PROAUTH2_KEY_SECRET=_instance_secret(instance, "key_secret"),
         # Its API is a protected resource (RFC 8707, RFC 9728): asked for by name, it gets short-lived JWT
         # access tokens (RFC 9068) bound to it; /api/me still validates them online, so a revocation counts at once.
-        PROAUTH2_RESOURCES={f"{base_url}{API_PATH}": API_RESOURCE},
+        PROAUTH2_RESOURCES={f"{base_url}{API_PATH}": API_RESOURCE, f"{base_url}{MCP_PATH}": MCP_RESOURCE},
         PROAUTH2_PROTECTED_RESOURCE=f"{base_url}{API_PATH}",
     )
     app.config.from_prefixed_env()

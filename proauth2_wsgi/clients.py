@@ -7,6 +7,11 @@ public clients (``client_credentials``), and ``refresh_token`` needs a grant
 that issues refresh tokens. Secrets come from :mod:`secrets` and only their
 SHA-256 digest is stored: a secret is returned once, at registration or
 rotation, and never again.
+
+With client metadata documents on (draft-ietf-oauth-client-id-metadata-document),
+a ``client_id`` that is a URL and no registered client is resolved by its
+document (:mod:`proauth2_wsgi.cimd`): a public client, never stored, so it
+cannot be changed, rotated or deleted here.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .scopes import format_scope, parse_scope
 from .tokens import generate_id, generate_secret, hash_secret
 
 if TYPE_CHECKING:
+    from .cimd import ClientMetadataDocuments
     from .client_auth import ClientAuthContext, ClientAuthMethod, PresentedCredentials
     from .grants import Grant
     from .records import Records
@@ -58,6 +64,7 @@ class Clients:
         methods: Registry[ClientAuthMethod],
         resources: Registry[Resource],
         now: Callable[[], int],
+        documents: ClientMetadataDocuments | None = None,
     ) -> None:
         self._settings = settings
         self._records = records
@@ -65,11 +72,28 @@ class Clients:
         self._methods = methods
         self._resources = resources
         self._now = now
+        #: resolves URL client identifiers by their metadata documents; None when that is off
+        self.documents = documents
 
     # -- reading ------------------------------------------------------------------
 
     def get(self, client_id: object) -> Client | None:
-        """The registered client with this id, or None (for any value, from any request)."""
+        """The client with this id, or None (for any value, from any request).
+
+        A registered client first; else, with metadata documents on, the
+        client a URL identifier's document describes — or
+        :class:`InvalidClient` saying why that document cannot be used (a
+        failed fetch, a refused URL or document), never a redirect.
+        """
+        registered = self._registered(client_id)
+        if registered is not None or not isinstance(client_id, str) or not client_id:
+            return registered
+        if self.documents is not None and self.documents.handles(client_id):
+            return self.documents.client(client_id)
+        return None
+
+    def _registered(self, client_id: object) -> Client | None:
+        """The registered (stored) client with this id, or None."""
         if not isinstance(client_id, str) or not client_id:
             return None
         record = self._records.client(client_id)
@@ -139,7 +163,7 @@ class Clients:
 
         Raises :class:`~proauth2_wsgi.errors.InvalidClient` for an unknown client.
         """
-        client = self.get(client_id)
+        client = self._registered(client_id)
         if client is None:
             raise InvalidClient("no such client")
         method = self._methods[client.auth_method]
@@ -154,13 +178,13 @@ class Clients:
         if metadata is not None:
             fields["metadata"] = self._checked_metadata({**client.metadata, **metadata})
         self._records.update_client(client.client_id, fields)
-        updated = self.get(client.client_id)
+        updated = self._registered(client.client_id)
         assert updated is not None  # just written
         return updated
 
     def rotate_secret(self, client_id: str) -> ClientCredentials:
         """A new secret for a confidential client, shown this once; the old one stops working at once."""
-        client = self.get(client_id)
+        client = self._registered(client_id)
         if client is None:
             raise InvalidClient("no such client")
         if client.is_public:

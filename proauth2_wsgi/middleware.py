@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import EnvironHeaders
@@ -47,10 +47,15 @@ __all__ = [
     "TOKEN",
     "USER_ID",
     "BearerTokenMiddleware",
+    "ProtectorOptions",
     "Rule",
     "annotate",
+    "build_protector",
+    "form_pairs",
+    "is_form",
     "resource_request",
     "vary_on_authorization",
+    "vary_with_authorization",
 ]
 
 #: environ key: the resource owner's id (None for a client_credentials token)
@@ -66,6 +71,23 @@ TOKEN = "proauth2.token"
 MAX_FORM_BODY = 64 * 1024
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class ProtectorOptions(TypedDict, total=False):
+    """The options every bearer-token adapter takes, as :func:`build_protector` defines them."""
+
+    realm: str
+    rules: Iterable[Rule]
+    public_paths: Iterable[str]
+    optional: bool
+    allow_form_token: bool
+    allow_query_token: bool
+    cache_ttl: float
+    cache_size: int
+    exempt_methods: Iterable[str]
+    challenge: Mapping[str, str] | None
+    resource: str | ProtectedResource | None
+    require_audience: bool
 
 
 class BearerTokenMiddleware:
@@ -95,46 +117,12 @@ class BearerTokenMiddleware:
     serves one caller's answer to another.
     """
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        validator: TokenValidator,
-        *,
-        realm: str = "api",
-        rules: Iterable[Rule] = (),
-        public_paths: Iterable[str] = (),
-        optional: bool = False,
-        allow_form_token: bool = False,
-        allow_query_token: bool = False,
-        cache_ttl: float = 0.0,
-        cache_size: int = DEFAULT_SIZE,
-        exempt_methods: Iterable[str] = ("OPTIONS",),
-        challenge: Mapping[str, str] | None = None,
-        resource: str | ProtectedResource | None = None,
-        require_audience: bool = False,
-    ) -> None:
+    def __init__(self, app: WSGIApplication, validator: TokenValidator, **options: Unpack[ProtectorOptions]) -> None:
         self.app = app
-        if isinstance(resource, str):
-            methods = ("header", *(["body"] if allow_form_token else []), *(["query"] if allow_query_token else []))
-            scopes = sorted({scope for _, needed in rules for scope in parse_scope(needed)})
-            resource = ProtectedResource.of(resource, validator, scopes=scopes, bearer_methods=methods)
+        self.protector = build_protector(validator, **options)
+        resource = self.protector.resource
         #: the RFC 9728 document, answered here at its path
         self.metadata = ResourceMetadataEndpoint(resource) if resource is not None else None
-        if cache_ttl:
-            validator = TokenCache(validator, cache_ttl, cache_size)
-        self.protector = Protector(
-            validator,
-            realm=realm,
-            rules=rules,
-            public_paths=public_paths,
-            optional=optional,
-            allow_form_token=allow_form_token,
-            allow_query_token=allow_query_token,
-            exempt_methods=exempt_methods,
-            challenge=challenge,
-            resource=resource,
-            require_audience=require_audience,
-        )
 
     def __repr__(self) -> str:
         return f"<BearerTokenMiddleware realm={self.protector.realm!r} app={self.app!r}>"
@@ -158,6 +146,51 @@ class BearerTokenMiddleware:
         if outcome is not None:
             annotate(environ, outcome)
         return self.app(environ, vary_on_authorization(start_response))
+
+
+def build_protector(
+    validator: TokenValidator,
+    *,
+    realm: str = "api",
+    rules: Iterable[Rule] = (),
+    public_paths: Iterable[str] = (),
+    optional: bool = False,
+    allow_form_token: bool = False,
+    allow_query_token: bool = False,
+    cache_ttl: float = 0.0,
+    cache_size: int = DEFAULT_SIZE,
+    exempt_methods: Iterable[str] = ("OPTIONS",),
+    challenge: Mapping[str, str] | None = None,
+    resource: str | ProtectedResource | None = None,
+    require_audience: bool = False,
+) -> Protector:
+    """The protector of a middleware's options: what the WSGI and the ASGI middleware both decide with.
+
+    A bare ``resource`` identifier becomes the :class:`ProtectedResource` the
+    validator's issuer serves, its scopes those of ``rules``, its bearer
+    methods those enabled; a ``cache_ttl`` puts a :class:`TokenCache` in front
+    of ``validator``. The protector keeps the resource (``protector.resource``).
+    """
+    rules = tuple(rules)
+    if isinstance(resource, str):
+        methods = ("header", *(["body"] if allow_form_token else []), *(["query"] if allow_query_token else []))
+        scopes = sorted({scope for _, needed in rules for scope in parse_scope(needed)})
+        resource = ProtectedResource.of(resource, validator, scopes=scopes, bearer_methods=methods)
+    if cache_ttl:
+        validator = TokenCache(validator, cache_ttl, cache_size)
+    return Protector(
+        validator,
+        realm=realm,
+        rules=rules,
+        public_paths=public_paths,
+        optional=optional,
+        allow_form_token=allow_form_token,
+        allow_query_token=allow_query_token,
+        exempt_methods=exempt_methods,
+        challenge=challenge,
+        resource=resource,
+        require_audience=require_audience,
+    )
 
 
 def resource_request(environ: WSGIEnvironment) -> ResourceRequest:
@@ -190,15 +223,19 @@ def vary_on_authorization(start_response: StartResponse) -> StartResponse:
         headers = list(headers)
         for index, (name, value) in enumerate(headers):
             if name.lower() == "vary":
-                fields = {field.strip().lower() for field in value.split(",")}
-                if not fields & {"authorization", "*"}:
-                    headers[index] = (name, f"{value}, Authorization")
+                headers[index] = (name, vary_with_authorization(value))
                 break
         else:
             headers.append(("Vary", "Authorization"))
         return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
     return start  # type: ignore[return-value]
+
+
+def vary_with_authorization(value: str) -> str:
+    """A ``Vary`` header's ``value`` naming ``Authorization`` too, unless it does already (or is ``*``)."""
+    fields = {field.strip().lower() for field in value.split(",")}
+    return value if fields & {"authorization", "*"} else f"{value}, Authorization"
 
 
 def _url(environ: WSGIEnvironment) -> str:
@@ -209,15 +246,25 @@ def _url(environ: WSGIEnvironment) -> str:
 
 def _form_pairs(environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
     """The pairs of a form-encoded body (RFC 6750 §2.2), the body left readable for the application."""
-    content_type = environ.get("CONTENT_TYPE", "")
-    if content_type.partition(";")[0].strip().lower() != _FORM_TYPE:
+    if not is_form(environ.get("CONTENT_TYPE", "")):
         return None
     request = environ.get("werkzeug.request")
     if request is not None and "form" in vars(request):  # a werkzeug app already parsed the body
         return list(request.form.items(multi=True))
     body = get_input_stream(environ).read(MAX_FORM_BODY + 1)
-    if len(body) > MAX_FORM_BODY:
-        raise InvalidRequest("the form body is too large to carry an access token")
+    pairs = form_pairs(body)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
+    return pairs
+
+
+def is_form(content_type: str) -> bool:
+    """Whether a ``Content-Type`` is a form's, the only body an access token may come in (RFC 6750 §2.2)."""
+    return content_type.partition(";")[0].strip().lower() == _FORM_TYPE
+
+
+def form_pairs(body: bytes) -> list[tuple[str, str]]:
+    """The pairs of a form body read up to ``MAX_FORM_BODY + 1`` bytes; :class:`InvalidRequest` when longer."""
+    if len(body) > MAX_FORM_BODY:
+        raise InvalidRequest("the form body is too large to carry an access token")
     return parse_qsl(body.decode("latin-1"), keep_blank_values=True)

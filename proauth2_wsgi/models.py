@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .scopes import format_scope
+
+#: the ``metadata`` member marking a client known by its metadata document URL (its ``client_id``)
+METADATA_DOCUMENT = "client_id_metadata_document"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,19 @@ class Client:
     def is_public(self) -> bool:
         """A public client cannot keep a secret (RFC 6749 §2.1) and authenticates with ``none``."""
         return self.auth_method == "none"
+
+    @property
+    def document_host(self) -> str | None:
+        """The host of a client known by its metadata document URL (its ``client_id``), else None.
+
+        Such a client was never registered: its ``name`` and logo are what
+        its own document says. A consent page shows this host beside them,
+        since the host is the one thing about the client the server checked
+        (draft-ietf-oauth-client-id-metadata-document-01 §6.1).
+        """
+        if not self.metadata.get(METADATA_DOCUMENT) or not self.client_id.startswith("https://"):
+            return None
+        return urlsplit(self.client_id).hostname
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Client:

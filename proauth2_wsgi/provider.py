@@ -21,7 +21,7 @@ The original proauth2's five operations keep their names:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .authorization_requests import AuthorizationRequests, user_id_text
 from .client_auth import (
@@ -53,6 +53,9 @@ from .scopes import format_scope, grant_scope, parse_scope
 from .settings import STANDARD_SCOPES, Settings
 from .stores.base import DataStore
 from .tokens import MAX_ACCESS_TOKEN_LENGTH, hash_secret
+
+if TYPE_CHECKING:
+    from .cimd import ClientMetadataDocuments
 
 #: rows deleted per statement by :meth:`Proauth2.purge_expired`
 PURGE_BATCH_SIZE = 1000
@@ -112,8 +115,20 @@ class Proauth2:
             self.token_formats.register(JwtFormat(self.settings, self.keys, self.audiences))
         if self.settings.openid:
             self.token_extensions.register(IdTokens(self.settings, self.keys, self.now, lambda: self.claims_loader))
+        #: clients known by their metadata document URL (draft-ietf-oauth-client-id-metadata-document), when on
+        self.client_documents: ClientMetadataDocuments | None = None
+        if self.settings.client_id_metadata_documents:
+            from .cimd import ClientMetadataDocuments  # ssl and http.client load only when it is on
+
+            self.client_documents = ClientMetadataDocuments(self.settings)
         self.clients = Clients(
-            self.settings, self.records, self.grants, self.client_auth_methods, self.resources, self.now
+            self.settings,
+            self.records,
+            self.grants,
+            self.client_auth_methods,
+            self.resources,
+            self.now,
+            self.client_documents,
         )
         self.authorizations = AuthorizationRequests(
             self.settings, self.records, self.clients, self.keys, self.audiences, self.now
@@ -135,6 +150,14 @@ class Proauth2:
     def now(self) -> int:
         """The current time in whole seconds, from the settings' clock."""
         return int(self.settings.clock())
+
+    @property
+    def runs_inline(self) -> bool:
+        """Whether token validation may run on an event loop: when the store's reads never wait (SQLite in WAL mode).
+
+        The ASGI middleware reads it: otherwise validation goes to its thread pool.
+        """
+        return self.store.reads_inline
 
     @property
     def issuer(self) -> str | None:
@@ -172,7 +195,7 @@ class Proauth2:
         )
 
     def get_client(self, client_id: object) -> Client | None:
-        """The registered client with this id, or None."""
+        """The client with this id (registered, or by its metadata document when that is on), or None."""
         return self.clients.get(client_id)
 
     def list_clients(self) -> list[Client]:
@@ -456,6 +479,8 @@ class Proauth2:
     def metadata(self, urls: Mapping[str, str]) -> dict[str, Any]:
         """The RFC 8414 document; ``urls`` maps endpoint names (``token_endpoint``...) to absolute URLs."""
         contributions = [endpoint.metadata() for endpoint in self.endpoints]
+        if self.client_documents is not None:
+            contributions.append(self.client_documents.metadata())
         return server_metadata(self.settings, self.grants, self.client_auth_methods, urls, contributions)
 
     def purge_expired(self, batch_size: int = PURGE_BATCH_SIZE) -> int:

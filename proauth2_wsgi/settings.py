@@ -2,14 +2,20 @@
 
 Defaults are the secure ones (RFC 9700, OAuth 2.1): codes live 60 s
 (RFC 6749 §4.1.2 caps them at 10 minutes), PKCE is required for every client,
-``plain`` PKCE is refused, refresh tokens rotate on every use.
+``plain`` PKCE is refused, refresh tokens rotate on every use, and client
+metadata documents (URLs as ``client_id``) are off: turned on, their fetch
+has a 5 s deadline and documents are cached 60 s to a day.
 A bad value raises :class:`SettingsError` naming the setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
+import math
+import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +50,17 @@ STANDARD_SCOPES = {
     "phone": "See your phone number",
     "offline_access": "Keep access while you are away (a refresh token)",
 }
+
+#: seconds a client metadata document's fetch may take in all (resolution, connection, TLS, answer)
+DEFAULT_CIMD_TIMEOUT = 5.0
+MAX_CIMD_TIMEOUT = 60.0
+#: seconds a client metadata document is kept when its answer names no ``max-age``
+DEFAULT_CIMD_CACHE_TTL = 300
+#: the bounds a document's ``max-age`` is clamped to: fetched at most once a minute, seen again within a day
+DEFAULT_CIMD_CACHE_MIN_TTL = 60
+DEFAULT_CIMD_CACHE_MAX_TTL = 86400
+#: client metadata documents kept per process
+DEFAULT_CIMD_CACHE_SIZE = 1000
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -97,6 +114,27 @@ class Settings:
     key_grace_period: int = DEFAULT_KEY_GRACE_PERIOD
     #: the protected resources tokens may be asked for (RFC 8707): identifiers, or identifier -> options
     resources: tuple[Resource, ...] = ()
+    #: resolve a ``client_id`` that is an https URL by fetching its metadata document
+    #: (draft-ietf-oauth-client-id-metadata-document, used by MCP); off by default
+    client_id_metadata_documents: bool = False
+    #: the only hosts metadata documents are fetched from (``example.com``, ``*.example.com``); empty: any public host
+    cimd_allowed_hosts: tuple[str, ...] = ()
+    #: hosts metadata documents are never fetched from, whatever the allow-list says
+    cimd_denied_hosts: tuple[str, ...] = ()
+    #: seconds a metadata document's fetch may take in all
+    cimd_timeout: float = DEFAULT_CIMD_TIMEOUT
+    #: seconds a metadata document is kept without ``max-age``; ``max-age`` is clamped to the next two
+    cimd_cache_ttl: int = DEFAULT_CIMD_CACHE_TTL
+    cimd_cache_min_ttl: int = DEFAULT_CIMD_CACHE_MIN_TTL
+    cimd_cache_max_ttl: int = DEFAULT_CIMD_CACHE_MAX_TTL
+    #: metadata documents kept per process (the oldest go first)
+    cimd_cache_size: int = DEFAULT_CIMD_CACHE_SIZE
+    #: FOR TESTS ONLY: fetch metadata documents from loopback addresses too (https still required)
+    cimd_allow_loopback: bool = False
+    #: FOR TESTS ONLY: a PEM file of the certificates trusted for metadata documents, instead of the system's
+    cimd_ca_file: str | None = None
+    #: ``(host, port) -> addresses`` for metadata documents' hosts; None: ``socket.getaddrinfo``
+    cimd_resolver: Callable[[str, int], Iterable[str]] | None = None
     #: the time source (seconds since the epoch); tests inject their own
     clock: Callable[[], float] = time.time
 
@@ -126,7 +164,14 @@ class Settings:
         object.__setattr__(self, "default_scope", default)
         _positive_int("id_token_lifetime", self.id_token_lifetime)
         _positive_int("key_grace_period", self.key_grace_period)
-        for name in ("require_pkce", "allow_plain_pkce", "issue_refresh_tokens", "openid"):
+        for name in (
+            "require_pkce",
+            "allow_plain_pkce",
+            "issue_refresh_tokens",
+            "openid",
+            "client_id_metadata_documents",
+            "cimd_allow_loopback",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.issuer is not None:
@@ -142,6 +187,7 @@ class Settings:
             raise SettingsError("clock: expected a callable returning seconds")
         self._check_keys()
         self._check_resources()
+        self._check_metadata_documents()
         if self.openid:
             if not self.issuer:
                 raise SettingsError("openid: OpenID Connect needs an issuer (ID tokens name it)")
@@ -196,6 +242,31 @@ class Settings:
                 raise SettingsError(f"resources: {resource.identifier}: signing_alg is not in signing_algorithms")
         object.__setattr__(self, "resources", resources)
 
+    def _check_metadata_documents(self) -> None:
+        for name in ("cimd_allowed_hosts", "cimd_denied_hosts"):
+            object.__setattr__(self, name, _host_list(name, getattr(self, name)))
+        timeout = self.cimd_timeout
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
+            or not 0 < timeout <= MAX_CIMD_TIMEOUT
+        ):
+            raise SettingsError(f"cimd_timeout: expected seconds, more than 0 and at most {MAX_CIMD_TIMEOUT:g}")
+        object.__setattr__(self, "cimd_timeout", float(timeout))
+        for name in ("cimd_cache_ttl", "cimd_cache_min_ttl", "cimd_cache_max_ttl"):
+            _positive_int(name, getattr(self, name))
+        if not self.cimd_cache_min_ttl <= self.cimd_cache_ttl <= self.cimd_cache_max_ttl:
+            raise SettingsError("cimd_cache_ttl: must lie between cimd_cache_min_ttl and cimd_cache_max_ttl")
+        size = self.cimd_cache_size
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise SettingsError(f"cimd_cache_size: expected a positive whole number, got {size!r}")
+        ca_file = self.cimd_ca_file
+        if ca_file is not None and (not isinstance(ca_file, str) or not os.path.isfile(ca_file)):
+            raise SettingsError(f"cimd_ca_file: expected the path of a PEM file, got {ca_file!r}")
+        if self.cimd_resolver is not None and not callable(self.cimd_resolver):
+            raise SettingsError("cimd_resolver: expected a callable (host, port) -> addresses, or None")
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], prefix: str = PREFIX) -> Settings:
         """Settings from the ``PROAUTH2_*`` keys of ``values``: a Flask config, the environment, a file.
@@ -237,12 +308,37 @@ def from_text(value: Any, default: Any) -> Any:
         return _BOOLEANS.get(text.lower(), value)
     if isinstance(default, int):
         return int(text) if text.isascii() and text.isdigit() else value  # not "²", which int() takes
+    if isinstance(default, float):
+        return float(text) if _DECIMAL.fullmatch(text) else value  # not "nan", "inf" or "1e999"
     if isinstance(default, (Mapping, frozenset, tuple)) and text.startswith(("{", "[")):
         try:
             return json.loads(text)
         except ValueError:
             return value
     return value
+
+
+_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+# a host name as URLs carry it (lower case), optionally "*." for its subdomains
+_HOST_NAME = re.compile(r"(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _host_list(name: str, hosts: Any) -> tuple[str, ...]:
+    """Host names (or IP addresses), lower case: a list, or text separated by spaces or commas."""
+    if isinstance(hosts, str):
+        hosts = hosts.replace(",", " ").split()
+    if not isinstance(hosts, (list, tuple, frozenset, set)) or not all(isinstance(host, str) for host in hosts):
+        raise SettingsError(f"{name}: expected host names such as example.com or *.example.com")
+    result = []
+    for host in hosts:
+        host = host.strip().lower().rstrip(".")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(host) or len(host) > 253:
+                raise SettingsError(f"{name}: {host!r} is not a host name such as example.com") from None
+        result.append(host)
+    return tuple(dict.fromkeys(result))
 
 
 def _default(spec: dataclasses.Field[Any]) -> Any:

@@ -11,17 +11,18 @@ introspection). :data:`MAX_TTL` bounds it.
 Only valid tokens are cached, keyed by their SHA-256 digest, so the cache
 holds nothing a thief could present and garbage tokens cannot flood it.
 Entries are evicted oldest first beyond ``size``. The cache is thread-safe,
-and a forked child gets a fresh lock.
+and a forked child gets a fresh lock. :meth:`TokenCache.cached` looks a token
+up without ever asking the validator: the ASGI middleware answers hits on
+its event loop and sends only misses to its thread pool.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 
+from .forking import call_in_forked_child
 from .models import AccessToken
 from .protector import ResourceRequest, TokenValidator
 from .tokens import hash_secret
@@ -60,27 +61,39 @@ class TokenCache:
         self.size = size
         self._entries: dict[str, tuple[AccessToken, float]] = {}
         self._lock = threading.Lock()
-        if hasattr(os, "register_at_fork"):
-            ref = weakref.ref(self)
+        call_in_forked_child(self._after_fork)
 
-            def after_fork_in_child() -> None:
-                """A lock another thread of the parent may have held is replaced."""
-                cache = ref()
-                if cache is not None:
-                    cache._lock = threading.Lock()
-
-            os.register_at_fork(after_in_child=after_fork_in_child)
+    def _after_fork(self) -> None:
+        """A lock another thread of the parent may have held is replaced."""
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TokenCache ttl={self.ttl} size={self.size} validator={self._validator!r}>"
+
+    @property
+    def runs_inline(self) -> bool:
+        """Whether the validator behind the cache answers without I/O (an async server calls it on its loop)."""
+        return bool(getattr(self._validator, "runs_inline", False))
+
+    def cached(self, token: str) -> AccessToken | None:
+        """The token's record while the cache holds it fresh, else None: never asks the validator.
+
+        It does no I/O and takes no lock, so an async server answers a cache
+        hit on its event loop and sends only misses to its thread pool.
+        """
+        return self._fresh(hash_secret(token), self._clock())
+
+    def _fresh(self, key: str, now: float) -> AccessToken | None:
+        entry = self._entries.get(key)
+        return entry[0] if entry is not None and entry[1] > now else None
 
     def validate_token(self, token: str, request: ResourceRequest) -> AccessToken:
         """The token's record, from the cache while fresh, else from the validator."""
         key = hash_secret(token)
         now = self._clock()
-        entry = self._entries.get(key)
-        if entry is not None and entry[1] > now:
-            return entry[0]
+        access = self._fresh(key, now)
+        if access is not None:
+            return access
         access = self._validator.validate_token(token, request)
         until = min(now + self.ttl, access.expires_at)
         with self._lock:

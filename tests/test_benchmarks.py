@@ -19,7 +19,18 @@ def test_the_benchmarks_run_every_part() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    parts = ("Per request, in-process", "Flask:", "OpenID Connect:", "Resource servers:", "Validation vs", "Budgets")
+    parts = (
+        "Per request, in-process",
+        "Flask:",
+        "OpenID Connect:",
+        "Resource servers:",
+        "Client ID Metadata Documents:",
+        "ASGI:",
+        "Validation vs",
+        "Budgets",
+    )
     for title in parts:
         assert title in done.stdout, done.stdout
     assert "ID token ES256 adds" in done.stdout
+    assert "ASGI middleware, valid token, cache_ttl=5" in done.stdout
+    assert "CIMD document fetches in one cache period   1 <= 1 : ok" in done.stdout

@@ -44,6 +44,16 @@ class DataStore(abc.ABC):
     pwd)``, the original proauth2 signature.
     """
 
+    @property
+    def reads_inline(self) -> bool:
+        """True when a read answers without network I/O or lock waits: an event loop may call it directly.
+
+        False by default. A local store says so (SQLite in WAL mode, where
+        readers never wait for writers), and the ASGI middleware then
+        validates tokens on the loop instead of paying a thread hand-off.
+        """
+        return False
+
     # -- the contract, checked ------------------------------------------------
 
     def fetch(self, table: str, **where: Any) -> Record | None:

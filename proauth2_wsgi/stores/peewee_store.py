@@ -35,7 +35,6 @@ import re
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from urllib.parse import quote, unquote, urlsplit
 import peewee
 from playhouse import pool
 
+from ..forking import call_in_forked_child
 from .base import DataStore, Record
 from .errors import DuplicateKey, SchemaVersionMismatch, StorageUnavailable
 from .fields import Field
@@ -167,12 +167,20 @@ class PeeweeDataStore(DataStore):
         self._failing = False
         self._log_outages = log_outages
         self._pid = os.getpid()
-        if hasattr(os, "register_at_fork"):
-            ref = weakref.WeakMethod(self._after_fork)
-            os.register_at_fork(after_in_child=lambda: (method := ref()) and method())
+        call_in_forked_child(self._after_fork)
 
     def __repr__(self) -> str:
         return f"<PeeweeDataStore {self.engine} {self.location}>"
+
+    @property
+    def reads_inline(self) -> bool:
+        """A SQLite file in WAL mode, once its schema is checked: reads wait for no writer and no network.
+
+        Before the first operation (which may migrate, under a lock) and on
+        ``:memory:`` (one connection behind a lock) this is False, as it is
+        for PostgreSQL and MySQL.
+        """
+        return self.engine == "sqlite" and not self._memory and self._schema_ready
 
     # -- connections, errors and transactions -----------------------------------
 

@@ -250,7 +250,7 @@ def test_revoke_reads_the_token_from_standard_input_never_argv(
     cli: Cli, provider: Proauth2, confidential: ClientCredentials
 ) -> None:
     token, other = issue_token(provider, confidential), issue_token(provider, confidential)
-    on_argv = cli("revoke", "--token", token)
+    on_argv = cli("revoke", f"--token={token}")  # one word: a token may begin with "-"
     assert on_argv.exit_code == 1 and "ps and shell history" in on_argv.stderr
     assert token not in on_argv.stderr + on_argv.stdout
     assert provider.introspect_token(token)["active"] is True

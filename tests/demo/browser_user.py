@@ -58,6 +58,8 @@ class Visit:
 
     landed: str
     pages: list[str] = field(default_factory=list)
+    #: the host the consent page named for a client known by its metadata document (CIMD), if it named one
+    client_host: str | None = None
 
 
 class BrowserUser:
@@ -79,7 +81,7 @@ class BrowserUser:
                 self.visits.append(visit)
                 return visit
             before = self.page.url
-            visit.pages.append(self._answer_page())
+            visit.pages.append(self._answer_page(visit))
             self.page.wait_for_url(lambda now, before=before: now != before)
         raise AssertionError(f"still at the demo after {visit.pages}: {self.page.url}")
 
@@ -87,7 +89,7 @@ class BrowserUser:
         """:meth:`visit`, as a relying party sees it: only where the browser came back."""
         return self.visit(url).landed
 
-    def _answer_page(self) -> str:
+    def _answer_page(self, visit: Visit) -> str:
         """Sign in or allow, whichever page the demo shows; the page's name."""
         path = urlsplit(self.page.url).path
         if path == "/login":
@@ -96,6 +98,8 @@ class BrowserUser:
             self.page.get_by_role("button", name="Sign in").click()
             return "login"
         if path == "/authorize" and self.page.get_by_role("button", name="Allow").count() == 1:
+            host = self.page.locator("#client-host")
+            visit.client_host = host.text_content() if host.count() else None
             self.page.get_by_role("button", name="Allow").click()
             return "consent"
         raise AssertionError(f"an unexpected page at {self.page.url}:\n{self.page.content()[:2000]}")

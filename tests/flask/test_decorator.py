@@ -15,6 +15,7 @@ from proauth2_wsgi.middleware import TOKEN
 from tests.conftest import FakeClock
 from tests.flask.apps import USER, oauth
 from tests.flask.conftest import MakeApp, bearer, issue_token
+from tests.protector.cases import CASES
 
 
 @pytest.fixture
@@ -172,19 +173,7 @@ def test_the_decorator_takes_the_middlewares_exempt_methods(client: Any) -> None
     assert client.options("/strict").status_code == 401  # exempt_methods=(): every method checked
 
 
-# One table of RFC 6750 cases, answered the same by the middleware and the decorator.
-CASES = [
-    pytest.param({}, id="no-token"),
-    pytest.param({"headers": {"Authorization": "Bearer " + "x" * 43}}, id="invalid-token"),
-    pytest.param({"headers": {"Authorization": "Bearer a b"}}, id="malformed-header"),
-    pytest.param({"headers": {"Authorization": "Basic dXNlcjpwYXNz"}}, id="other-scheme"),
-    pytest.param({"query_string": {"access_token": "x" * 43}}, id="query-token"),
-    pytest.param({"headers": {"Authorization": "Bearer " + "a" * 5000}}, id="oversized-token"),
-    pytest.param({"token": "profile"}, id="insufficient-scope"),
-    pytest.param({"token": "admin email profile"}, id="valid"),
-]
-
-
+# One table of RFC 6750 cases (tests/protector/cases.py), answered the same by the middleware and the decorator.
 @pytest.mark.parametrize("case", CASES)
 def test_the_middleware_and_the_decorator_answer_alike(
     make_app: MakeApp, provider: Provider, confidential: ClientCredentials, case: dict[str, Any]
