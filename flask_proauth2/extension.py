@@ -28,7 +28,7 @@ from proauth2_wsgi.endpoints import (
 )
 from proauth2_wsgi.endpoints.authorization import error_page_headers, error_page_status
 from proauth2_wsgi.errors import Proauth2Error
-from proauth2_wsgi.middleware import TOKEN, annotate, resource_request
+from proauth2_wsgi.middleware import TOKEN, annotate, dpop_checker, resource_request
 from proauth2_wsgi.oidc import Login, Step
 from proauth2_wsgi.oidc.claims import ClaimsLoader
 from proauth2_wsgi.oidc.login import login_return_url
@@ -78,7 +78,13 @@ class State:
             resource = None
             if identifier is not None:
                 own = given is None and self.resource is not None and self.resource.identifier == identifier
-                resource = self.resource if own else ProtectedResource.of(identifier, given or self.provider)
+                checker = dpop_checker(given or self.provider)
+                algorithms = checker.algorithms if checker is not None else ()
+                resource = (
+                    self.resource
+                    if own
+                    else ProtectedResource.of(identifier, given or self.provider, dpop_algorithms=algorithms)
+                )
             with self._lock:
                 validator: Any = given or self.provider
                 if cache_ttl and given is not None:
@@ -94,6 +100,7 @@ class State:
                         allow_form_token=allow_form_token,
                         exempt_methods=exempt,
                         resource=resource,
+                        dpop=dpop_checker(validator),
                     ),
                 )
         return protector
@@ -235,7 +242,13 @@ class Proauth2:
                 raise SettingsError(f"PROAUTH2_DATABASE_URL: {exc}") from None
         provider = Provider(store, conf.settings)
         provider.claims_loader = self._load_claims
-        resource = None if conf.protected_resource is None else ProtectedResource.of(conf.protected_resource, provider)
+        resource = (
+            None
+            if conf.protected_resource is None
+            else ProtectedResource.of(
+                conf.protected_resource, provider, dpop_algorithms=provider.settings.dpop_signing_algorithms
+            )
+        )
         server = AuthorizationServer(
             provider,
             authorization_endpoint=conf.authorization_endpoint,

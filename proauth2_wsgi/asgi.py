@@ -76,7 +76,7 @@ from .middleware import (
 )
 from .models import AccessToken
 from .protected_resource import ResourceMetadataEndpoint
-from .protector import PUBLIC, Protector, Refusal, ResourceRequest, TokenValidator
+from .protector import DPOP, PUBLIC, Protector, Refusal, ResourceRequest, TokenValidator
 from .token_cache import TokenCache
 from .tokens import MAX_ACCESS_TOKEN_LENGTH
 
@@ -284,18 +284,28 @@ class AsyncProtector:
         """Whether the validator now answers without I/O (its ``runs_inline``, False when it has none)."""
         return bool(getattr(self.validator, "runs_inline", False))
 
+    def _spends_proof(self, request: ScopeRequest) -> bool:
+        """True for a DPoP request whose proof is spent in a store (a write: off the loop, RFC 9449 §11.1)."""
+        dpop = self.protector.dpop
+        if dpop is None or self.protector.scheme(request) != DPOP:
+            return False
+        from .dpop import MemoryReplayCache
+
+        return not isinstance(dpop.replay, MemoryReplayCache)
+
     async def authenticate(self, request: ScopeRequest, required: frozenset[str]) -> AccessToken | Refusal | None:
         """The protector's :meth:`~proauth2_wsgi.protector.Protector.authenticate`, without blocking the loop."""
         protector = self.protector
-        if self.inline:
+        spends = self._spends_proof(request)
+        if self.inline and not spends:
             return protector.authenticate(request, required)
         try:
             token = protector.extract(request)
         except Proauth2Error as error:
-            return protector.refusal(error)
+            return protector.refusal(error, protector.scheme(request))
         if token is None or len(token) > MAX_ACCESS_TOKEN_LENGTH:
             return protector.authenticate(request, required)  # decided without the validator
-        if self._cache is not None:
+        if self._cache is not None and not spends:
             access = self._cache.cached(token)
             if access is not None:
                 request.resolved = (token, access)

@@ -30,7 +30,7 @@ from .oidc import parameters as oidc_parameters
 from .oidc.claims import parse_claims_request
 from .oidc.login import Login
 from .scopes import grant_scope
-from .tokens import generate_id, generate_secret, hash_secret
+from .tokens import generate_id, generate_secret, hash_secret, is_thumbprint
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -126,6 +126,7 @@ class AuthorizationRequests:
             resources = self._audiences.requested(params.getlist("resource"), client)
             self._audiences.check_scopes(resources, scopes)
             challenge, method = self._pkce(client, params)
+            dpop_jkt = _dpop_jkt(params.get("dpop_jkt"))
             openid = self._openid(client, scopes, params) if self._settings.openid and "openid" in scopes else {}
         except Proauth2Error as exc:
             exc.redirect_uri, exc.state = target, state
@@ -141,6 +142,7 @@ class AuthorizationRequests:
             code_challenge=challenge,
             code_challenge_method=method,
             resources=resources,
+            dpop_jkt=dpop_jkt,
             **openid,
         )
 
@@ -223,6 +225,7 @@ class AuthorizationRequests:
                 "amr": list(login.amr),
                 "claims": request.claims,
                 "audience": list(request.resources),
+                "jkt": request.dpop_jkt,
             }
         )
         return code
@@ -263,3 +266,10 @@ def user_id_text(user_id: object) -> str:
     if not 0 < len(text) <= MAX_USER_ID_LENGTH or not text.isprintable():
         raise InvalidRequest(f"user_id must be 1 to {MAX_USER_ID_LENGTH} printable characters")
     return text
+
+
+def _dpop_jkt(value: str | None) -> str | None:
+    """RFC 9449 §10: ``dpop_jkt`` is the RFC 7638 SHA-256 thumbprint of the key the code's tokens will be bound to."""
+    if value is not None and not is_thumbprint(value):
+        raise InvalidRequest("dpop_jkt is not a JWK SHA-256 thumbprint (RFC 7638)")
+    return value

@@ -71,6 +71,7 @@ def server_metadata(
         "token_endpoint_auth_methods_supported": methods.names(),
         "code_challenge_methods_supported": list(settings.pkce_methods),
         "authorization_response_iss_parameter_supported": True,
+        "dpop_signing_alg_values_supported": list(settings.dpop_signing_algorithms),  # RFC 9449 §5.1
     }
     if settings.openid:
         from .oidc.discovery import openid_metadata

@@ -8,7 +8,8 @@ OAuth ``error`` code, an optional ``error_description`` / ``error_uri``, the
 - RFC 6749 §5.2 (token endpoint errors),
 - RFC 6750 §3.1 (bearer token errors),
 - RFC 7009 §2.2.1 (revocation), RFC 7662 (introspection),
-- RFC 7591 §3.2.2 (registration).
+- RFC 7591 §3.2.2 (registration),
+- RFC 9449 §5, §7.1, §8 (DPoP proofs and nonces).
 
 The status comes from the error code (:data:`STATUS_BY_ERROR`); only the HTTP
 adapters change it, for what HTTP itself decides (405, 413). A storage outage
@@ -32,6 +33,7 @@ __all__ = [
     "InteractionRequired",
     "InvalidClient",
     "InvalidClientMetadata",
+    "InvalidDPoPProof",
     "InvalidGrant",
     "InvalidRedirectUri",
     "InvalidRequest",
@@ -47,6 +49,7 @@ __all__ = [
     "UnauthorizedClient",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
+    "UseDPoPNonce",
     "safe_description",
 ]
 
@@ -73,6 +76,8 @@ STATUS_BY_ERROR: dict[str, int] = {
     "request_not_supported": 400,
     "request_uri_not_supported": 400,
     "invalid_target": 400,
+    "invalid_dpop_proof": 400,
+    "use_dpop_nonce": 400,
 }
 
 # RFC 6749 §5.2: error and error_description are limited to
@@ -222,6 +227,27 @@ class InvalidTarget(_CodedError):
     """RFC 8707 §2: the requested resource is invalid, missing, unknown, malformed, or not this client's."""
 
     error_code = "invalid_target"
+
+
+class InvalidDPoPProof(_CodedError):
+    """RFC 9449 §5, §7.1: the ``DPoP`` proof is missing where required, malformed, or does not fit the request.
+
+    400 at the token endpoint; a protected resource answers it with 401 and a
+    ``DPoP`` challenge.
+    """
+
+    error_code = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(_CodedError):
+    """RFC 9449 §8, §9: the proof must carry the server's nonce, sent in the ``DPoP-Nonce`` header."""
+
+    error_code = "use_dpop_nonce"
+
+    def __init__(self, nonce: str, error_description: str | None = None) -> None:
+        super().__init__(
+            error_description or "the DPoP proof must carry the server's nonce", headers={"DPoP-Nonce": nonce}
+        )
 
 
 class InvalidRedirectUri(_CodedError):

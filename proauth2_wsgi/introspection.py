@@ -3,7 +3,8 @@
 Anything not active — unknown, expired, revoked, a rotated refresh token, or
 not a token at all — is ``{"active": false}`` and nothing more, so the answer
 never tells an inactive token's story. An active one says ``aud``: the
-resources it is for (RFC 8707), when it is for any.
+resources it is for (RFC 8707), when it is for any, and ``cnf.jkt``: the DPoP
+key it is bound to (RFC 9449 §6.2), when it is bound.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def introspect_token(
     if record["scopes"]:  # RFC 7662 §2.2 / RFC 6749 §3.3: no empty scope string
         response["scope"] = format_scope(record["scopes"])
     if kind == "access_token":
-        response["token_type"] = "Bearer"
+        response["token_type"] = "DPoP" if record.get("jkt") else "Bearer"
+    if record.get("jkt"):  # RFC 9449 §6.2: the key the token is bound to
+        response["cnf"] = {"jkt": record["jkt"]}
     if record["user_id"] is not None:
         response["sub"] = record["user_id"]
         response["username"] = record["user_id"]

@@ -5,9 +5,9 @@
   as the token's audience asks (:class:`~proauth2_wsgi.resources.Audiences`:
   the format and the lifetime of RFC 8707 resources).
 - A :class:`TokenType` says how the token is presented and what it is bound
-  to: ``Bearer`` (RFC 6750) now, ``DPoP`` (RFC 9449) as another type. Types are
-  tried in registration order; the first that applies to the request wins,
-  so ``Bearer`` stays last.
+  to: ``DPoP`` (RFC 9449) for access bound to a proof's key, ``Bearer``
+  (RFC 6750) otherwise. Types are tried in registration order; the first
+  that applies to the access wins, so ``Bearer`` stays last.
 - Whatever the format, the access token is stored only by the SHA-256
   digest of its string, so revocation, introspection and validation work
   alike for every format.
@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from .errors import InvalidDPoPProof
 from .registry import Registry
 from .scopes import format_scope
 from .tokens import generate_secret, hash_secret
@@ -29,12 +30,16 @@ from .tokens import generate_secret, hash_secret
 if TYPE_CHECKING:
     from .models import Client
     from .records import Records
-    from .request import EndpointRequest
     from .resources import Audiences
     from .settings import Settings
 
+#: the client metadata member requiring DPoP-bound access tokens (RFC 9449 §5.2)
+DPOP_BOUND = "dpop_bound_access_tokens"
+
 __all__ = [
+    "DPOP_BOUND",
     "BearerType",
+    "DPoPType",
     "GrantedAccess",
     "IssuedTokens",
     "OpaqueFormat",
@@ -64,6 +69,8 @@ class GrantedAccess:
     claims: Mapping[str, Any] = field(default_factory=dict)
     #: the resources the token is for (RFC 8707); empty: no particular audience
     audience: tuple[str, ...] = ()
+    #: the thumbprint of the DPoP key the token request proved (RFC 9449 §6); None: a bearer token
+    jkt: str | None = None
 
     def sign_in_claims(self) -> dict[str, Any]:
         """``auth_time``, ``acr`` and ``amr`` as far as the sign-in behind this access says (OIDC Core §2)."""
@@ -83,8 +90,12 @@ class GrantedAccess:
         record: Mapping[str, Any],
         scopes: frozenset[str] | None = None,
         audience: tuple[str, ...] | None = None,
+        jkt: str | None = None,
     ) -> GrantedAccess:
-        """The access a code or refresh token record grants (``scopes`` and ``audience`` narrow it)."""
+        """The access a code or refresh token record grants (``scopes`` and ``audience`` narrow it).
+
+        ``jkt`` is the DPoP key of the token request, what the new access token is bound to.
+        """
         return cls(
             client,
             record["user_id"],
@@ -96,6 +107,7 @@ class GrantedAccess:
             record.get("nonce"),
             record.get("claims") or {},
             tuple(record.get("audience") or ()) if audience is None else audience,
+            jkt,
         )
 
 
@@ -152,17 +164,26 @@ class TokenType:
     #: the ``token_type`` of the response (``Bearer``, ``DPoP``)
     name: ClassVar[str]
 
-    def applies(self, request: EndpointRequest | None) -> bool:
-        """True when this token request asks for this type."""
+    def applies(self, access: GrantedAccess) -> bool:
+        """True when a token for ``access`` is of this type."""
         raise NotImplementedError
 
 
+class DPoPType(TokenType):
+    """RFC 9449 §5: a token bound to the key of the request's DPoP proof, useless without that key."""
+
+    name = "DPoP"
+
+    def applies(self, access: GrantedAccess) -> bool:
+        return access.jkt is not None
+
+
 class BearerType(TokenType):
-    """RFC 6750: whoever holds the token may use it; the type every request can get."""
+    """RFC 6750: whoever holds the token may use it; the type every other token gets."""
 
     name = "Bearer"
 
-    def applies(self, request: EndpointRequest | None) -> bool:
+    def applies(self, access: GrantedAccess) -> bool:
         return True
 
 
@@ -205,20 +226,25 @@ class TokenIssuer:
         refresh: bool,
         refresh_scopes: frozenset[str] | None = None,
         refresh_audience: tuple[str, ...] | None = None,
-        request: EndpointRequest | None = None,
     ) -> IssuedTokens:
         """A new access token for ``access`` (and a refresh token when ``refresh``), stored by digest.
 
         ``refresh_scopes`` and ``refresh_audience`` are what the refresh token
         may grant later (the grant's whole scope and audience when a refresh
         narrowed this access token). The audience decides the token's format
-        and lifetime.
+        and lifetime, and whether it must be DPoP-bound. A public client's
+        refresh token is bound to the DPoP key too (RFC 9449 §5): only that
+        key can use it.
         """
         now = self._now()
         audiences = self._audiences
         audiences.check_scopes(access.audience, access.scopes)
+        if access.jkt is None and (
+            audiences.requires_dpop(access.audience) or access.client.metadata.get(DPOP_BOUND) is True
+        ):
+            raise InvalidDPoPProof("a DPoP proof is required for this token (RFC 9449 section 5.2)")
         lifetime = audiences.lifetime(access.audience, self._settings.access_token_lifetime)
-        token_type = next(kind for kind in self._types if kind.applies(request))
+        token_type = next(kind for kind in self._types if kind.applies(access))
         access_token = self._formats[audiences.token_format(access.audience)].create(access, now, now + lifetime)
         common = {
             "client_id": access.client.client_id,
@@ -236,6 +262,7 @@ class TokenIssuer:
                 "auth_time": access.auth_time,
                 "claims": access.claims,
                 "audience": list(access.audience),
+                "jkt": access.jkt,
             }
         )
         refresh_token = None
@@ -253,6 +280,7 @@ class TokenIssuer:
                     "amr": list(access.amr),
                     "claims": access.claims,
                     "audience": list(access.audience if refresh_audience is None else refresh_audience),
+                    "jkt": access.jkt if access.client.is_public else None,
                 }
             )
         extra: dict[str, Any] = {}

@@ -58,4 +58,6 @@ class JwtFormat(TokenFormat):
         if access.scopes:
             claims["scope"] = format_scope(access.scopes)
         claims.update(access.sign_in_claims())  # §2.2.1: auth_time, acr, amr when known
+        if access.jkt is not None:
+            claims["cnf"] = {"jkt": access.jkt}  # RFC 9449 §6.1: bound to this DPoP key
         return self._keys.sign(claims, self._audiences.signing_alg(access.audience), typ=JWT_TYPE)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from .dpop import DPoPChecker
+
 __all__ = [
     "CLIENT_ID",
     "MAX_FORM_BODY",
@@ -51,6 +53,7 @@ __all__ = [
     "Rule",
     "annotate",
     "build_protector",
+    "dpop_checker",
     "form_pairs",
     "is_form",
     "resource_request",
@@ -88,6 +91,7 @@ class ProtectorOptions(TypedDict, total=False):
     challenge: Mapping[str, str] | None
     resource: str | ProtectedResource | None
     require_audience: bool
+    dpop: DPoPChecker | bool
 
 
 class BearerTokenMiddleware:
@@ -163,19 +167,32 @@ def build_protector(
     challenge: Mapping[str, str] | None = None,
     resource: str | ProtectedResource | None = None,
     require_audience: bool = False,
+    dpop: DPoPChecker | bool = True,
 ) -> Protector:
     """The protector of a middleware's options: what the WSGI and the ASGI middleware both decide with.
 
     A bare ``resource`` identifier becomes the :class:`ProtectedResource` the
     validator's issuer serves, its scopes those of ``rules``, its bearer
-    methods those enabled; a ``cache_ttl`` puts a :class:`TokenCache` in front
-    of ``validator``. The protector keeps the resource (``protector.resource``).
+    methods those enabled, its DPoP algorithms those accepted; a
+    ``cache_ttl`` puts a :class:`TokenCache` in front of ``validator``. The
+    protector keeps the resource (``protector.resource``).
+
+    ``dpop`` (RFC 9449): True (the default) takes DPoP-bound tokens with the
+    validator's own checker (a provider's: replays detected through its
+    database, its nonces) or, for a validator without one, a checker with a
+    replay cache in this process's memory; a
+    :class:`~proauth2_wsgi.dpop.DPoPChecker` of your own; False for bearer
+    tokens only.
     """
     rules = tuple(rules)
+    checker = dpop_checker(validator, dpop)
     if isinstance(resource, str):
         methods = ("header", *(["body"] if allow_form_token else []), *(["query"] if allow_query_token else []))
         scopes = sorted({scope for _, needed in rules for scope in parse_scope(needed)})
-        resource = ProtectedResource.of(resource, validator, scopes=scopes, bearer_methods=methods)
+        algorithms = checker.algorithms if checker is not None else ()
+        resource = ProtectedResource.of(
+            resource, validator, scopes=scopes, bearer_methods=methods, dpop_algorithms=algorithms
+        )
     if cache_ttl:
         validator = TokenCache(validator, cache_ttl, cache_size)
     return Protector(
@@ -190,7 +207,20 @@ def build_protector(
         challenge=challenge,
         resource=resource,
         require_audience=require_audience,
+        dpop=checker,
     )
+
+
+def dpop_checker(validator: TokenValidator, dpop: DPoPChecker | bool = True) -> DPoPChecker | None:
+    """The DPoP checker ``dpop`` asks for: the validator's own by default, else one in this process's memory."""
+    if dpop is False:
+        return None
+    if dpop is True:
+        from .dpop import DPoPChecker
+
+        own = getattr(validator, "dpop", None)
+        return own if isinstance(own, DPoPChecker) else DPoPChecker()
+    return dpop
 
 
 def resource_request(environ: WSGIEnvironment) -> ResourceRequest:

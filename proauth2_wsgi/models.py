@@ -104,6 +104,8 @@ class AccessToken:
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     #: the resources the token is for (RFC 8707 ``aud``); empty: no particular audience
     audience: tuple[str, ...] = ()
+    #: the thumbprint of the DPoP key the token is bound to (RFC 9449 ``cnf.jkt``); None for a bearer token
+    jkt: str | None = None
 
     @property
     def scope(self) -> str:
@@ -123,6 +125,7 @@ class AccessToken:
             auth_time=record.get("auth_time"),
             claims=record.get("claims") or {},
             audience=tuple(record.get("audience") or ()),
+            jkt=record.get("jkt"),
         )
 
 
@@ -157,6 +160,8 @@ class AuthorizationRequest:
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False)
     #: the resources the client named (RFC 8707 ``resource``), in order
     resources: tuple[str, ...] = ()
+    #: the thumbprint of the DPoP key the code is bound to (RFC 9449 §10 ``dpop_jkt``)
+    dpop_jkt: str | None = None
 
     @property
     def scope(self) -> str:

@@ -56,7 +56,11 @@ class ProtectedResource:
     bearer_methods_supported: tuple[str, ...] = ("header",)
     #: a human-readable name (§2 ``resource_name``)
     resource_name: str | None = None
-    #: further members (``dpop_signing_alg_values_supported``...)
+    #: the algorithms of the DPoP proofs it accepts (§2, RFC 9449); empty: bearer tokens only
+    dpop_signing_alg_values_supported: tuple[str, ...] = ()
+    #: it accepts DPoP-bound access tokens only (§2 ``dpop_bound_access_tokens_required``)
+    dpop_bound_access_tokens_required: bool = False
+    #: further members
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,6 +76,7 @@ class ProtectedResource:
         if not set(methods) <= set(BEARER_METHODS):
             raise ValueError(f"bearer_methods_supported: among {', '.join(BEARER_METHODS)}")
         object.__setattr__(self, "bearer_methods_supported", methods)
+        object.__setattr__(self, "dpop_signing_alg_values_supported", tuple(self.dpop_signing_alg_values_supported))
 
     @classmethod
     def of(
@@ -81,21 +86,24 @@ class ProtectedResource:
         *,
         scopes: Iterable[str] = (),
         bearer_methods: Iterable[str] = ("header",),
+        dpop_algorithms: Iterable[str] = (),
     ) -> ProtectedResource:
         """The resource ``identifier`` whose tokens ``validator`` checks: its issuer is the authorization server.
 
         Its scopes are ``scopes``, else those the provider knows for the
-        resource (a local :class:`~proauth2_wsgi.Proauth2`), else none listed.
+        resource (a local :class:`~proauth2_wsgi.Proauth2`), else none listed;
+        it takes DPoP proofs of ``dpop_algorithms``, and DPoP-bound tokens
+        only when the provider's resource says so.
         """
         issuer = getattr(validator, "issuer", None)
         if not isinstance(issuer, str):
             raise ValueError("give the resource's authorization servers: the validator names no issuer")
-        listed = tuple(scopes)
-        if not listed:
-            known = getattr(validator, "resources", None)
-            resource = known.get(identifier) if known is not None else None
-            listed = tuple(resource.scopes) if resource is not None else ()
-        return cls(identifier, (issuer,), listed, tuple(bearer_methods))
+        known = getattr(validator, "resources", None)
+        resource = known.get(identifier) if known is not None else None
+        listed = tuple(scopes) or (tuple(resource.scopes) if resource is not None else ())
+        algorithms = tuple(dpop_algorithms)
+        required = bool(algorithms) and resource is not None and resource.dpop_bound_access_tokens
+        return cls(identifier, (issuer,), listed, tuple(bearer_methods), None, algorithms, required)
 
     @property
     def metadata_path(self) -> str:
@@ -120,6 +128,10 @@ class ProtectedResource:
             document["scopes_supported"] = list(self.scopes_supported)
         if self.resource_name:
             document["resource_name"] = self.resource_name
+        if self.dpop_signing_alg_values_supported:
+            document["dpop_signing_alg_values_supported"] = list(self.dpop_signing_alg_values_supported)
+        if self.dpop_bound_access_tokens_required:
+            document["dpop_bound_access_tokens_required"] = True
         document.update(self.extra)
         return document
 

@@ -6,7 +6,12 @@ One :class:`Protector` holds everything a protected resource decides:
   ``public_paths``, longest prefix first, dot segments resolved strictly);
 - **extraction** (RFC 6750 §2): the ``Authorization: Bearer`` header (§2.1),
   a form body only when enabled (§2.2), the query string only when enabled
-  (§2.3, which RFC 9700 §4.3.2 tells servers to refuse);
+  (§2.3, which RFC 9700 §4.3.2 tells servers to refuse); and ``Authorization:
+  DPoP`` with its ``DPoP`` proof (RFC 9449 §7), for every validator;
+- **proof of possession** (RFC 9449 §7.1): a DPoP-bound token (``jkt``) is
+  accepted only with a proof by its key, for this request (``htm``,
+  ``htu``, ``ath``), fresh and never seen before; refusals then carry a
+  ``DPoP`` challenge (``algs``) beside the ``Bearer`` one;
 - **validation** through any :class:`TokenValidator` (the provider, a token
   cache, a remote or JWT validator): it sees the token and the whole
   :class:`ResourceRequest`;
@@ -30,6 +35,7 @@ No function here logs, stores or echoes a token.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -37,30 +43,53 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
-from .errors import InsufficientScope, InvalidRequest, InvalidToken, Proauth2Error, ServerError, safe_description
+from .errors import (
+    InsufficientScope,
+    InvalidDPoPProof,
+    InvalidRequest,
+    InvalidToken,
+    Proauth2Error,
+    ServerError,
+    UseDPoPNonce,
+    safe_description,
+)
 from .models import AccessToken
 from .request import Headers
 from .scopes import format_scope, parse_scope
 from .tokens import MAX_ACCESS_TOKEN_LENGTH
 
 if TYPE_CHECKING:
+    from .dpop import DPoPChecker, DPoPProof
     from .protected_resource import ProtectedResource
 
-__all__ = ["PUBLIC", "Protector", "Refusal", "ResourceRequest", "Rule", "TokenValidator", "bearer_challenge"]
+__all__ = [
+    "BEARER",
+    "DPOP",
+    "PUBLIC",
+    "Protector",
+    "Refusal",
+    "ResourceRequest",
+    "Rule",
+    "TokenValidator",
+    "bearer_challenge",
+    "challenge",
+]
 
 #: a protection rule: a path prefix and the scopes it requires (a space-separated string or an iterable)
 Rule = tuple[str, "str | Iterable[str]"]
 #: the policy of a public path: no token needed, none looked at
 PUBLIC = None
+#: the authentication schemes of access tokens: RFC 6750 §2.1, RFC 9449 §7.1
+BEARER, DPOP = "Bearer", "DPoP"
 
 _NO_SCOPES: frozenset[str] = frozenset()
 _PARAMETER = "access_token"
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # Error descriptions stay inside the RFC 6749 §5.2 charset (no "§"), so they reach clients unaltered.
-_MALFORMED_HEADER = "the Authorization header is not 'Bearer' followed by one token (RFC 6750 section 2.1)"
+_MALFORMED_HEADER = "the Authorization header is not 'Bearer' or 'DPoP' followed by one token (RFC 6750 section 2.1)"
 _NO_TOKEN_BODY = {"error_description": "this resource needs an access token (RFC 6750 section 2.1)"}
 _INVALID_TOKEN = "the access token is invalid, expired or revoked"
 #: most distinct refusals kept rendered (descriptions come from code, so few exist)
@@ -78,7 +107,7 @@ class ResourceRequest:
     validator needs them.
     """
 
-    __slots__ = ("_form", "_url", "authorization", "headers", "method", "path", "query")
+    __slots__ = ("_form", "_url", "authorization", "headers", "method", "path", "public_url", "query")
 
     def __init__(
         self,
@@ -90,6 +119,7 @@ class ResourceRequest:
         headers: Headers | None = None,
         url: str | Callable[[], str] = "",
         form: Callable[[], list[tuple[str, str]] | None] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -98,6 +128,8 @@ class ResourceRequest:
         self.headers: Headers = headers if headers is not None else {}
         self._url = url
         self._form = form
+        #: the URL clients know this resource by, when it differs from the one received (behind a proxy)
+        self.public_url = public_url
 
     def __repr__(self) -> str:
         return f"<ResourceRequest {self.method} {self.path}>"
@@ -136,8 +168,10 @@ class Refusal:
         return f"{self.status} {HTTPStatus(self.status).phrase}"
 
 
-def bearer_challenge(realm: str, error: Proauth2Error | None = None, extra: Mapping[str, str] | None = None) -> str:
-    """The RFC 6750 §3 challenge: the realm (and extra parameters), then the error when a token was sent."""
+def challenge(
+    scheme: str, realm: str, error: Proauth2Error | None = None, extra: Mapping[str, str] | None = None
+) -> str:
+    """One ``WWW-Authenticate`` challenge (RFC 6750 §3, RFC 9449 §7.1): realm, extra parameters, then the error."""
     params: dict[str, str | None] = {"realm": realm, **(extra or {})}
     if error is not None:
         params["error"] = error.error
@@ -145,7 +179,12 @@ def bearer_challenge(realm: str, error: Proauth2Error | None = None, extra: Mapp
         if isinstance(error, InsufficientScope) and error.scope:
             params["scope"] = error.scope
     parts = [f'{name}="{safe_description(value)}"' for name, value in params.items() if value is not None]
-    return f"Bearer {', '.join(parts)}"
+    return f"{scheme} {', '.join(parts)}"
+
+
+def bearer_challenge(realm: str, error: Proauth2Error | None = None, extra: Mapping[str, str] | None = None) -> str:
+    """The RFC 6750 §3 challenge: the realm (and extra parameters), then the error when a token was sent."""
+    return challenge(BEARER, realm, error, extra)
 
 
 class Protector:
@@ -171,6 +210,11 @@ class Protector:
         challenges carry its ``resource_metadata``.
     :param require_audience: with ``resource``, refuse tokens of no
         particular audience too (those issued without ``resource``).
+    :param dpop: what checks DPoP proofs (RFC 9449), None to accept bearer
+        tokens only. With it, ``Authorization: DPoP`` is accepted, a
+        DPoP-bound token needs a proof by its key, and challenges name the
+        ``algs``; a resource whose ``dpop_bound_access_tokens_required`` is
+        set refuses bearer tokens.
     """
 
     def __init__(
@@ -187,6 +231,7 @@ class Protector:
         challenge: Mapping[str, str] | None = None,
         resource: ProtectedResource | None = None,
         require_audience: bool = False,
+        dpop: DPoPChecker | None = None,
     ) -> None:
         if require_audience and resource is None:
             raise ValueError("require_audience needs the resource whose audience to require")
@@ -201,9 +246,14 @@ class Protector:
         self.challenge = dict(challenge or {})
         if resource is not None:
             self.challenge["resource_metadata"] = resource.metadata_url  # RFC 9728 §5.1
+        self.dpop = dpop
+        #: the schemes this resource accepts, in the order its challenges name them
+        self.schemes: tuple[str, ...] = (BEARER,) if dpop is None else (BEARER, DPOP)
+        if dpop is not None and resource is not None and resource.dpop_bound_access_tokens_required:
+            self.schemes = (DPOP,)
         self._policies = _compile_policies(rules, public_paths)
-        self._rendered: dict[tuple[type, str, str | None, str], Refusal] = {}
-        self.no_token = self._render(401, bearer_challenge(realm, None, self.challenge), _NO_TOKEN_BODY)
+        self._rendered: dict[tuple[type, str, str | None, str, str], Refusal] = {}
+        self.no_token = self._render(401, self._challenges(None, BEARER), _NO_TOKEN_BODY)
 
     def __repr__(self) -> str:
         return f"<Protector realm={self.realm!r} optional={self.optional}>"
@@ -241,23 +291,68 @@ class Protector:
         self, request: ResourceRequest, required: frozenset[str] = _NO_SCOPES
     ) -> AccessToken | Refusal | None:
         """The validated token, None (no token, optional), or the :class:`Refusal` to answer with."""
+        scheme = BEARER
         try:
             token = self.extract(request)
             if token is None:
                 return None if self.optional else self.no_token
+            scheme = self.scheme(request)
             if len(token) > MAX_ACCESS_TOKEN_LENGTH:
                 raise InvalidToken(_INVALID_TOKEN)
+            proof = self._proof(request, token) if scheme == DPOP else None
             access = self.validator.validate_token(token, request)
+            self._check_binding(access, proof)
             if self.resource is not None:
                 self._check_audience(access, self.resource.identifier)
+            if proof is not None and self.dpop is not None:
+                self.dpop.remember(proof)  # last: only a proof that did its job is spent
             if required and not required <= access.scopes:
                 raise InsufficientScope("the access token lacks a required scope", scope=format_scope(required))
         except Proauth2Error as error:
-            return self.refusal(error)
+            return self.refusal(error, scheme)
         except Exception:  # noqa: BLE001 - a validator's bug is logged, never answered with a stack trace
             _LOG.exception("token validation failed unexpectedly")
             return self.refusal(ServerError())
         return access
+
+    def scheme(self, request: ResourceRequest) -> str:
+        """The scheme of the request's ``Authorization`` header: :data:`DPOP` when it is one this resource takes."""
+        header = request.authorization
+        if self.dpop is not None and header and header[:5].lower() == "dpop ":
+            return DPOP
+        return BEARER
+
+    def _proof(self, request: ResourceRequest, token: str) -> DPoPProof:
+        """RFC 9449 §7.1: the request's DPoP proof, for this request and this token (``ath``)."""
+        from .dpop import proof_value
+
+        assert self.dpop is not None
+        value = proof_value(request.headers)
+        if value is None:
+            raise InvalidDPoPProof("a DPoP-bound access token needs a DPoP proof (RFC 9449 section 7.1)")
+        return self.dpop.verify(value, method=request.method, urls=self._urls(request), access_token=token)
+
+    def _urls(self, request: ResourceRequest) -> tuple[str, ...]:
+        """The URLs a proof's ``htu`` may name: the one received, the public one, the resource's origin + path."""
+        urls = [request.url]
+        if request.public_url:
+            urls.append(request.public_url)
+        if self.resource is not None:
+            origin = urlsplit(self.resource.identifier)
+            urls.append(f"{origin.scheme}://{origin.netloc}{urlsplit(request.url).path}")
+        return tuple(urls)
+
+    def _check_binding(self, access: AccessToken, proof: DPoPProof | None) -> None:
+        """RFC 9449 §7.1: a bound token only with a proof by its key; an unbound one only as Bearer, where taken."""
+        if proof is not None:
+            if access.jkt is None:
+                raise InvalidToken("the access token is not DPoP-bound: present it as a Bearer token")
+            if not hmac.compare_digest(access.jkt, proof.jkt):
+                raise InvalidToken("the DPoP proof is not by the key the access token is bound to")
+        elif access.jkt is not None:
+            raise InvalidToken("the access token is DPoP-bound: present it with the DPoP scheme and a proof")
+        elif BEARER not in self.schemes:
+            raise InvalidToken("this resource accepts DPoP-bound access tokens only (RFC 9449 section 7.1)")
 
     def _check_audience(self, access: AccessToken, identifier: str) -> None:
         """RFC 8707: a token for other resources is not for this one (nor one of no audience, when required)."""
@@ -285,12 +380,12 @@ class Protector:
         header = request.authorization
         if header:
             scheme, _, rest = header.partition(" ")
-            if scheme.lower() == "bearer":
+            if scheme.lower() == "bearer" or (scheme.lower() == "dpop" and self.dpop is not None):
                 credential = rest.strip(" ")
                 if len(credential) <= MAX_ACCESS_TOKEN_LENGTH and not _B64TOKEN.fullmatch(credential):
                     raise InvalidRequest(_MALFORMED_HEADER)
                 found.append(credential)
-            elif (header.split(None, 1) or [""])[0].lower() == "bearer":
+            elif (header.split(None, 1) or [""])[0].lower() in ("bearer", "dpop"):
                 # "Bearer<TAB>token" and the like: a bearer credential, but not the §2.1 syntax.
                 raise InvalidRequest(_MALFORMED_HEADER)
         query = request.query
@@ -314,25 +409,41 @@ class Protector:
 
     # -- rendering --------------------------------------------------------------------------
 
-    def refusal(self, error: Proauth2Error) -> Refusal:
-        """The RFC 6750 §3 answer to ``error``, rendered once per distinct error.
+    def refusal(self, error: Proauth2Error, scheme: str = BEARER) -> Refusal:
+        """The RFC 6750 §3 (RFC 9449 §7.1) answer to ``error``, rendered once per distinct error.
 
         400 ``invalid_request``, 401 ``invalid_token``, 403
-        ``insufficient_scope`` (with ``scope``) carry the challenge; a storage
-        outage (503, ``Retry-After``) and a server error carry none: they say
-        nothing about the token.
+        ``insufficient_scope`` (with ``scope``) carry the challenges, the
+        error in that of ``scheme`` (the one the request used); a bad DPoP
+        proof or a missing nonce is 401 (the nonce in ``DPoP-Nonce``). A
+        storage outage (503, ``Retry-After``) and a server error carry none:
+        they say nothing about the token.
         """
         scope = error.scope if isinstance(error, InsufficientScope) else ""
-        key = (type(error), error.error, error.error_description, scope)
-        rendered = self._rendered.get(key)
+        nonce = error.headers.get("DPoP-Nonce", "")  # a new nonce per window: not a key of the rendered cache
+        key = (type(error), error.error, error.error_description, scope, scheme)
+        rendered = None if nonce else self._rendered.get(key)
         if rendered is None:
             body = error.to_dict()
             body.pop("state", None)
-            challenge = None if error.status_code >= 500 else bearer_challenge(self.realm, error, self.challenge)
-            rendered = self._render(error.status_code, challenge, body, error.headers)
-            if len(self._rendered) < _RENDERED_LIMIT:
+            status = 401 if isinstance(error, (InvalidDPoPProof, UseDPoPNonce)) else error.status_code
+            challenges = None if status >= 500 else self._challenges(error, scheme)
+            rendered = self._render(status, challenges, body, error.headers)
+            if not nonce and len(self._rendered) < _RENDERED_LIMIT:
                 self._rendered[key] = rendered
         return rendered
+
+    def _challenges(self, error: Proauth2Error | None, scheme: str) -> str:
+        """Every scheme's challenge, ``error`` in that of ``scheme`` (RFC 9449 §7.1: both, where both are taken)."""
+        parts = []
+        scheme = scheme if scheme in self.schemes else self.schemes[0]
+        for accepted in self.schemes:
+            extra = self.challenge
+            if accepted == DPOP:
+                assert self.dpop is not None
+                extra = {**extra, "algs": " ".join(self.dpop.algorithms)}
+            parts.append(challenge(accepted, self.realm, error if accepted == scheme else None, extra))
+        return ", ".join(parts)
 
     @staticmethod
     def _render(

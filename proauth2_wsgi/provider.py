@@ -33,10 +33,20 @@ from .client_auth import (
 )
 from .clients import DEFAULT_AUTH_METHOD, Clients
 from .discovery import EndpointComponent, server_metadata
+from .dpop import DPoPChecker, DPoPNonces, ProofVerifier, proof_value
 from .errors import InsufficientScope, InvalidClient, InvalidToken, UnauthorizedClient, UnsupportedGrantType
 from .grants import Grant, GrantContext, TokenRequest, default_grants
 from .introspection import introspect_token
-from .issuance import BearerType, IssuedTokens, OpaqueFormat, TokenExtension, TokenFormat, TokenIssuer, TokenType
+from .issuance import (
+    BearerType,
+    DPoPType,
+    IssuedTokens,
+    OpaqueFormat,
+    TokenExtension,
+    TokenFormat,
+    TokenIssuer,
+    TokenType,
+)
 from .jwt_access_tokens import JwtFormat
 from .keyset import KeySet, SigningKey
 from .models import AccessToken, AuthorizationRequest, Client, ClientCredentials
@@ -108,7 +118,14 @@ class Proauth2:
         for method in default_methods():
             self.client_auth_methods.register(method)
         self.token_formats.register(OpaqueFormat())
+        self.token_types.register(DPoPType())
         self.token_types.register(BearerType())
+        #: DPoP (RFC 9449) at this provider's token endpoint and resources: replays caught through the store
+        self.dpop = DPoPChecker(
+            ProofVerifier(self.settings.dpop_signing_algorithms, clock=self.settings.clock),
+            self.records,
+            self._nonces(),
+        )
         #: the signing keys (ID tokens, JWT access tokens)
         self.keys = KeySet(self.settings, self.records, self.now)
         if self.settings.issuer and (self.settings.key_secret or self.settings.signing_keys):
@@ -146,6 +163,13 @@ class Proauth2:
 
     def __repr__(self) -> str:
         return f"<Proauth2 store={self.store!r} issuer={self.settings.issuer!r}>"
+
+    def _nonces(self) -> DPoPNonces | None:
+        """The server nonces DPoP proofs must carry (RFC 9449 §8), when ``dpop_nonce`` asks for them."""
+        secret = self.settings.nonce_secret()
+        if not self.settings.dpop_nonce or secret is None:
+            return None
+        return DPoPNonces(secret, clock=self.settings.clock)
 
     def now(self) -> int:
         """The current time in whole seconds, from the settings' clock."""
@@ -422,7 +446,21 @@ class Proauth2:
             raise UnauthorizedClient("this client may not use this grant type")
         if client.is_public and not grant.public_clients:
             raise UnauthorizedClient(f"public clients cannot use {grant.name}")
-        return grant.exchange(self._grant_context, TokenRequest(grant.name, client, params, http))
+        jkt = self._dpop_key(http)
+        return grant.exchange(self._grant_context, TokenRequest(grant.name, client, params, http, jkt))
+
+    def _dpop_key(self, http: EndpointRequest | None) -> str | None:
+        """RFC 9449 §5: the key of the token request's DPoP proof, verified and spent; None without one.
+
+        Spent before the grant runs: a replayed proof changes nothing.
+        """
+        value = proof_value(http.headers) if http is not None else None
+        if value is None:
+            return None
+        assert http is not None
+        proof = self.dpop.verify(value, method=http.method, urls=(http.url,))
+        self.dpop.remember(proof)
+        return proof.jkt
 
     def validate_token(self, token: str, request: object = None) -> AccessToken:
         """The access token's record, or :class:`InvalidToken` (RFC 6750 §3.1): the validator protocol.

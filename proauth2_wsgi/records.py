@@ -35,7 +35,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _TOKEN_TABLES = ("access_tokens", "refresh_tokens")
-_EXPIRING_TABLES = ("codes", "access_tokens", "refresh_tokens")
+_GRANT_TABLES = ("codes", "access_tokens", "refresh_tokens")
+_EXPIRING_TABLES = (*_GRANT_TABLES, "dpop_proofs")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class Records:
         if self._lookup("clients", client_id=client_id) is None:
             return False
         with self.store.atomic():
-            for table in _EXPIRING_TABLES:
+            for table in _GRANT_TABLES:
                 self.store.remove(table, client_id=client_id)
             return self.store.remove("clients", client_id=client_id) > 0
 
@@ -294,11 +295,22 @@ class Records:
                 revoked = 0
         return removed, revoked
 
+    # -- DPoP proofs (RFC 9449 §11.1) -------------------------------------------------
+
+    @_boundary
+    def first_use(self, proof_hash: str, expires_at: int) -> bool:
+        """Record a DPoP proof by its digest: True the first time, False for a replay (any process, any worker)."""
+        try:
+            self.store.store("dpop_proofs", proof_hash=proof_hash, expires_at=expires_at)
+        except DuplicateKey:
+            return False
+        return True
+
     # -- maintenance ----------------------------------------------------------------
 
     @_boundary
     def purge_expired(self, cutoff: int, batch_size: int) -> int:
-        """Delete codes and tokens with ``expires_at < cutoff`` in batches; returns rows deleted."""
+        """Delete codes, tokens and DPoP proofs with ``expires_at < cutoff`` in batches; returns rows deleted."""
         total = 0
         for table in _EXPIRING_TABLES:
             while True:

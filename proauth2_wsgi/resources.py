@@ -64,6 +64,8 @@ class Resource:
     access_token_lifetime: int | None = None
     #: the JWS algorithm of its JWT access tokens (RFC 9068 §4 requires RS256 support)
     signing_alg: str = "RS256"
+    #: its tokens must be DPoP-bound (RFC 9449 §5.2, RFC 9728 ``dpop_bound_access_tokens_required``)
+    dpop_bound_access_tokens: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -79,6 +81,8 @@ class Resource:
         lifetime = self.access_token_lifetime
         if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime <= 0):
             raise ValueError(f"resource {self.identifier}: access_token_lifetime is a positive number of seconds")
+        if not isinstance(self.dpop_bound_access_tokens, bool):
+            raise ValueError(f"resource {self.identifier}: dpop_bound_access_tokens is True or False")
 
     @property
     def name(self) -> str:
@@ -88,6 +92,10 @@ class Resource:
     def accepts(self, scope: str) -> bool:
         """True when a token for this resource may carry ``scope``."""
         return not self.scopes or scope in self.scopes
+
+
+#: what a resource's options may say
+_OPTIONS = frozenset({"scopes", "token_format", "access_token_lifetime", "signing_alg", "dpop_bound_access_tokens"})
 
 
 def parse_resources(value: Any) -> tuple[Resource, ...]:
@@ -112,7 +120,7 @@ def parse_resources(value: Any) -> tuple[Resource, ...]:
         if isinstance(options, Resource):
             resource = options
         elif isinstance(options, Mapping):
-            unknown = set(options) - {"scopes", "token_format", "access_token_lifetime", "signing_alg"}
+            unknown = set(options) - _OPTIONS
             if unknown:
                 raise ValueError(f"resource {identifier}: unknown options {', '.join(sorted(map(str, unknown)))}")
             resource = Resource(identifier, **options)
@@ -185,6 +193,14 @@ class Audiences:
             elif resource.token_format == "jwt":
                 lifetimes.append(DEFAULT_JWT_LIFETIME)
         return min(lifetimes)
+
+    def requires_dpop(self, audience: tuple[str, ...]) -> bool:
+        """True when a resource of ``audience`` accepts DPoP-bound tokens only (RFC 9449 §5.2)."""
+        return any(
+            resource.dpop_bound_access_tokens
+            for identifier in audience
+            if (resource := self._resources.get(identifier)) is not None
+        )
 
     def signing_alg(self, audience: tuple[str, ...]) -> str:
         """The JWS algorithm of a JWT access token for ``audience``: its first JWT resource's."""

@@ -11,6 +11,7 @@ A bad value raises :class:`SettingsError` naming the setting.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import ipaddress
 import json
 import math
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dpop.proofs import DEFAULT_ALGORITHMS as DPOP_ALGORITHMS
+from .dpop.proofs import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
 from .resources import Resource, parse_resources
 from .scopes import parse_scope
 
@@ -135,6 +138,13 @@ class Settings:
     cimd_ca_file: str | None = None
     #: ``(host, port) -> addresses`` for metadata documents' hosts; None: ``socket.getaddrinfo``
     cimd_resolver: Callable[[str, int], Iterable[str]] | None = None
+    #: the JWS algorithms DPoP proofs may be signed with (RFC 9449 §5.1), asymmetric only
+    dpop_signing_algorithms: tuple[str, ...] = DPOP_ALGORITHMS
+    #: require the server's nonce in every DPoP proof (RFC 9449 §8, §9): at the token endpoint and this
+    #: provider's own resources
+    dpop_nonce: bool = False
+    #: 32+ characters every worker makes and checks nonces with; None: derived from ``key_secret``
+    dpop_nonce_secret: str | None = field(default=None, repr=False)
     #: the time source (seconds since the epoch); tests inject their own
     clock: Callable[[], float] = time.time
 
@@ -171,6 +181,7 @@ class Settings:
             "openid",
             "client_id_metadata_documents",
             "cimd_allow_loopback",
+            "dpop_nonce",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name}: expected True or False, got {getattr(self, name)!r}")
@@ -188,6 +199,7 @@ class Settings:
         self._check_keys()
         self._check_resources()
         self._check_metadata_documents()
+        self._check_dpop()
         if self.openid:
             if not self.issuer:
                 raise SettingsError("openid: OpenID Connect needs an issuer (ID tokens name it)")
@@ -241,6 +253,31 @@ class Settings:
             if resource.signing_alg not in self.signing_algorithms:
                 raise SettingsError(f"resources: {resource.identifier}: signing_alg is not in signing_algorithms")
         object.__setattr__(self, "resources", resources)
+
+    def _check_dpop(self) -> None:
+        algorithms = self.dpop_signing_algorithms
+        if isinstance(algorithms, str):
+            algorithms = tuple(algorithms.split())
+        if not algorithms or any(alg not in DPOP_SUPPORTED_ALGORITHMS for alg in algorithms):
+            raise SettingsError(f"dpop_signing_algorithms: choose among {', '.join(sorted(DPOP_SUPPORTED_ALGORITHMS))}")
+        object.__setattr__(self, "dpop_signing_algorithms", tuple(algorithms))
+        secret = self.dpop_nonce_secret
+        if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
+            raise SettingsError(
+                "dpop_nonce_secret: expected 32 or more characters (secrets.token_urlsafe(32) makes one)"
+            )
+        if self.dpop_nonce and secret is None and self.key_secret is None:
+            raise SettingsError(
+                "dpop_nonce: every worker must make the same nonces: set dpop_nonce_secret (or key_secret)"
+            )
+
+    def nonce_secret(self) -> bytes | None:
+        """What DPoP nonces are made with (RFC 9449 §9): ``dpop_nonce_secret``, else derived from ``key_secret``."""
+        if self.dpop_nonce_secret is not None:
+            return self.dpop_nonce_secret.encode()
+        if self.key_secret is None:
+            return None
+        return hmac.digest(self.key_secret.encode(), b"proauth2 dpop nonces", "sha256")
 
     def _check_metadata_documents(self) -> None:
         for name in ("cimd_allowed_hosts", "cimd_denied_hosts"):

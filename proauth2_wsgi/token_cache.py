@@ -71,6 +71,11 @@ class TokenCache:
         return f"<TokenCache ttl={self.ttl} size={self.size} validator={self._validator!r}>"
 
     @property
+    def dpop(self) -> object:
+        """The DPoP checker of the validator behind the cache, if it has one (a provider's)."""
+        return getattr(self._validator, "dpop", None)
+
+    @property
     def runs_inline(self) -> bool:
         """Whether the validator behind the cache answers without I/O (an async server calls it on its loop)."""
         return bool(getattr(self._validator, "runs_inline", False))

@@ -26,6 +26,8 @@ MAX_ACCESS_TOKEN_LENGTH = 4096
 
 # What token_urlsafe produces, and what RFC 6750 §2.1 b64token allows.
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 7638 §3: a SHA-256 thumbprint, base64url without padding (RFC 9449 ``jkt``)
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def generate_secret() -> str:
@@ -63,3 +65,8 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
 def constant_time_equals(a: str, b: str) -> bool:
     """Constant-time string comparison (for identifiers bound to a secret)."""
     return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def is_thumbprint(value: object) -> bool:
+    """True for what a JWK SHA-256 thumbprint looks like (RFC 7638): 43 base64url characters."""
+    return isinstance(value, str) and _THUMBPRINT.fullmatch(value) is not None

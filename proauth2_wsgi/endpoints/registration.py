@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken
 from ..headers import parse_authorization
+from ..issuance import DPOP_BOUND
 from ..protector import bearer_challenge
 from ..responses import json_response
 from ..scopes import format_scope
@@ -136,7 +137,7 @@ def registration_response(client: Client, credentials: ClientCredentials) -> dic
     )
     if client.scopes:  # RFC 7591 §2 / RFC 6749 §3.3: no empty scope string
         body["scope"] = format_scope(client.scopes)
-    shown = (*URL_METADATA, *TEXT_METADATA, "contacts", *OPENID_METADATA)
+    shown = (*URL_METADATA, *TEXT_METADATA, "contacts", *OPENID_METADATA, DPOP_BOUND)
     body.update({name: client.metadata[name] for name in shown if name in client.metadata})
     return body
 
@@ -171,6 +172,11 @@ def descriptive_metadata(fields: dict[str, Any]) -> dict[str, Any]:
             if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
                 raise InvalidClientMetadata(f"{name} must be printable text of at most {MAX_TEXT_LENGTH} characters")
             metadata[name] = value
+    bound = fields.get(DPOP_BOUND)  # RFC 9449 §5.2
+    if bound is not None:
+        if not isinstance(bound, bool):
+            raise InvalidClientMetadata(f"{DPOP_BOUND} must be true or false")
+        metadata[DPOP_BOUND] = bound
     contacts = _string_list(fields, "contacts", InvalidClientMetadata)
     if contacts is not None:
         if len(contacts) > MAX_CONTACTS or any(len(c) > MAX_TEXT_LENGTH or not c.isprintable() for c in contacts):

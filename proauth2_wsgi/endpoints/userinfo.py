@@ -34,10 +34,14 @@ class UserInfoEndpoint(Endpoint):
 
     def __init__(self, provider: Proauth2) -> None:
         super().__init__(provider)
-        self.protector = Protector(provider, realm=self.realm, allow_form_token=True, exempt_methods=())
+        self.protector = Protector(
+            provider, realm=self.realm, allow_form_token=True, exempt_methods=(), dpop=provider.dpop
+        )
 
     def handle(self, request: Request) -> Response:
-        outcome = self.protector.authenticate(resource_request(request.environ), frozenset({"openid"}))
+        resource = resource_request(request.environ)
+        resource.public_url = self.url  # a DPoP proof names the URL the client knows (behind a proxy)
+        outcome = self.protector.authenticate(resource, frozenset({"openid"}))
         assert outcome is not None  # the protector is not optional: no token is a refusal
         if isinstance(outcome, Refusal):
             return Response(outcome.body, outcome.status, list(outcome.headers))

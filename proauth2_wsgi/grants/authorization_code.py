@@ -49,15 +49,16 @@ class AuthorizationCodeGrant(Grant):
                 if redirect_uri is None or not constant_time_equals(redirect_uri, record["redirect_uri"]):
                     raise InvalidGrant("redirect_uri does not match the authorization request")
             pkce.verify(verifier, record["code_challenge"], record["code_challenge_method"])
+            bound = record.get("jkt")
+            if bound is not None and (request.dpop_jkt is None or not constant_time_equals(bound, request.dpop_jkt)):
+                raise InvalidGrant("the DPoP proof is not by the key the authorization request named (dpop_jkt)")
 
         def issue(record: Record) -> IssuedTokens:
             audience = context.audiences.narrowed(resources, client, tuple(record.get("audience") or ()))
-            access = GrantedAccess.from_record(client, record, audience=audience)
+            access = GrantedAccess.from_record(client, record, audience=audience, jkt=request.dpop_jkt)
             refresh = context.settings.issue_refresh_tokens and "refresh_token" in client.grant_types
             if "openid" in access.scopes:  # OIDC Core §11: refresh tokens for offline access only
                 refresh = refresh and "offline_access" in access.scopes
-            return context.issuer.issue(
-                access, refresh=refresh, refresh_audience=tuple(record.get("audience") or ()), request=request.http
-            )
+            return context.issuer.issue(access, refresh=refresh, refresh_audience=tuple(record.get("audience") or ()))
 
         return context.records.redeem(CODES, hash_secret(code), InvalidGrant(_BAD_CODE), check, issue)

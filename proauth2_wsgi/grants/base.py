@@ -32,12 +32,15 @@ class TokenRequest:
 
     ``http`` is None when the request comes from Python
     (:meth:`~proauth2_wsgi.Proauth2.request_access_token`) rather than HTTP.
+    ``dpop_jkt`` is the thumbprint of the key its verified DPoP proof was
+    signed with (RFC 9449 §5), None without a proof.
     """
 
     grant_type: str
     client: Client
     params: Parameters
     http: EndpointRequest | None = None
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,6 @@ class ClientCredentialsGrant(Grant):
         allowed = client.scopes & frozenset(context.settings.scopes)
         scopes = grant_scope(request.params.get("scope"), client.default_scope, allowed)
         audience = context.audiences.requested(request.params.getlist("resource"), client)
-        access = GrantedAccess(client, None, scopes, generate_id(), audience=audience)
+        access = GrantedAccess(client, None, scopes, generate_id(), audience=audience, jkt=request.dpop_jkt)
         with context.records.atomic():
-            return context.issuer.issue(access, refresh=False, request=request.http)
+            return context.issuer.issue(access, refresh=False)

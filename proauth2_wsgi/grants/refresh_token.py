@@ -46,18 +46,22 @@ class RefreshTokenGrant(Grant):
                 raise InvalidGrant(_BAD_TOKEN)
             if scope is not None and not parse_scope(scope) <= frozenset(record["scopes"]):
                 raise InvalidScope("a refresh cannot widen the scope")
+            bound = record.get("jkt")  # RFC 9449 §5: a public client's refresh token needs its DPoP key
+            if bound is not None and (request.dpop_jkt is None or not constant_time_equals(bound, request.dpop_jkt)):
+                raise InvalidGrant("the refresh token is bound to another DPoP key")
 
         def issue(record: Record) -> IssuedTokens:
             granted = frozenset(record["scopes"])
             granted_audience = tuple(record.get("audience") or ())
             audience = context.audiences.narrowed(resources, client, granted_audience)
-            access = GrantedAccess.from_record(client, record, parse_scope(scope) or granted, audience)
+            access = GrantedAccess.from_record(
+                client, record, parse_scope(scope) or granted, audience, request.dpop_jkt
+            )
             return context.issuer.issue(
                 access,
                 refresh=True,
                 refresh_scopes=granted,
                 refresh_audience=granted_audience,
-                request=request.http,
             )
 
         return context.records.redeem(REFRESH_TOKENS, hash_secret(token), InvalidGrant(_BAD_TOKEN), check, issue)

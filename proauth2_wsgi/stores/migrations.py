@@ -96,6 +96,8 @@ _TOKEN_FIELDS: Mapping[str, Field] = {
 
 #: the resource identifiers a grant or token is for (RFC 8707), none for a token of no particular audience
 _AUDIENCE = Field(list, max_length=20_000, default=[])
+#: the RFC 7638 thumbprint of the DPoP key a code or token is bound to (RFC 9449 §6), None when unbound
+_JKT = Field(str, nullable=True, max_length=64)
 #: an OpenID Connect ``claims`` request (OIDC Core §5.5), as JSON
 _CLAIMS = Field(dict, max_length=4096, default={})
 
@@ -211,6 +213,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         5,
         "resource indicators (RFC 8707): the audience granted, on codes, access and refresh tokens",
         tuple(AddField(table, "audience", _AUDIENCE) for table in ("codes", "access_tokens", "refresh_tokens")),
+    ),
+    Migration(
+        6,
+        "DPoP (RFC 9449): the key a code or token is bound to; the proofs seen, for replay detection",
+        (
+            *(AddField(table, "jkt", _JKT) for table in ("codes", "access_tokens", "refresh_tokens")),
+            CreateTable(
+                "dpop_proofs",
+                Table(key="proof_hash", fields={"proof_hash": _HASH, "expires_at": Field(int, indexed=True)}),
+            ),
+        ),
     ),
 )
 

@@ -39,6 +39,7 @@ def token_record(n: int = 0, **overrides: Any) -> dict[str, Any]:
         "auth_time": 900,
         "claims": {"userinfo": {"email": {"essential": True}}},
         "audience": ["https://api.example.com/v1"],
+        "jkt": "0KVf3vQIOb7yCmS4LEXpWq8qHWo3eMKG1ccRw8LeH2E",
     }
     record.update(overrides)
     return record

@@ -30,6 +30,7 @@ from ..models import AccessToken
 from ..scopes import parse_scope
 from ..token_cache import DEFAULT_SIZE, TokenCache
 from ..tokens import MAX_ACCESS_TOKEN_LENGTH, looks_like_token
+from .confirmation import bound_key
 from .http import DEFAULT_TIMEOUT, Unreachable, fetch_json
 from .jwt import is_numeric_date
 
@@ -99,7 +100,11 @@ class IntrospectionValidator:
         return self._access(answer)
 
     def _access(self, answer: Mapping[str, Any]) -> AccessToken:
-        if not answer["active"] or str(answer.get("token_type", "")).lower() != "bearer":
+        token_type = str(answer.get("token_type", "")).lower()
+        if not answer["active"] or token_type not in ("bearer", "dpop"):
+            raise InvalidToken(_INVALID)
+        jkt = bound_key(answer, _INVALID)
+        if token_type == "dpop" and jkt is None:  # RFC 9449 §6.2: a DPoP token says which key
             raise InvalidToken(_INVALID)
         if self.issuer is not None and answer.get("iss", self.issuer) != self.issuer:
             raise InvalidToken(_INVALID)
@@ -133,6 +138,7 @@ class IntrospectionValidator:
             expires_at=int(expires_at),
             grant_id="",  # a resource server elsewhere does not see grants
             audience=tuple(item for item in audiences if isinstance(item, str)),
+            jkt=jkt,
         )
 
 

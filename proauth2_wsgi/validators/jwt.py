@@ -31,6 +31,7 @@ from ..jwt_access_tokens import JWT_TYPE
 from ..models import AccessToken
 from ..scopes import parse_scope
 from ..tokens import MAX_ACCESS_TOKEN_LENGTH
+from .confirmation import bound_key
 from .jwks import JwksCache
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "JWTValidator", "is_numeric_date"]
@@ -182,6 +183,7 @@ class JWTValidator:
             grant_id="",  # a resource server elsewhere does not see grants
             auth_time=int(auth_time) if is_numeric_date(auth_time) else None,
             audience=audiences,
+            jkt=bound_key(claims, _INVALID),
         )
 
 

@@ -15,7 +15,7 @@ from proauth2_wsgi.asgi import BearerTokenMiddleware
 from proauth2_wsgi.fastapi import require_token
 from proauth2_wsgi.models import AccessToken
 from tests.asgi.conftest import SlowValidator, bearer, run_async, serve_asgi, wait_for
-from tests.middleware.conftest import NO_TOKEN_BODY, Tokens
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, with_dpop
 
 RESOURCE = "https://api.example.com"
 Profile = Annotated[AccessToken, Depends(require_token("profile"))]
@@ -81,7 +81,7 @@ def test_a_missing_scope_behind_the_middleware_is_403_from_the_dependency(
         "detail": {"error": "insufficient_scope", "error_description": "the access token lacks a required scope"}
     }
     assert 'error="insufficient_scope", error_description=' in response.headers["WWW-Authenticate"]
-    assert response.headers["WWW-Authenticate"].endswith('scope="admin"')
+    assert 'scope="admin", DPoP realm="api"' in response.headers["WWW-Authenticate"]
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -89,7 +89,7 @@ def test_a_missing_scope_behind_the_middleware_is_403_from_the_dependency(
 def test_the_dependency_alone_validates_with_the_apps_validator(dependency_only: str, tokens: Tokens) -> None:
     missing = requests.get(f"{dependency_only}/me", timeout=10)
     assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert missing.headers["WWW-Authenticate"] == with_dpop('Bearer realm="api"')
     assert missing.json()["detail"] == NO_TOKEN_BODY
     invalid = requests.get(f"{dependency_only}/me", headers=bearer("n" * 43), timeout=10)
     assert invalid.status_code == 401
@@ -129,7 +129,9 @@ def test_a_dependency_with_its_own_validator_and_resource(provider: Proauth2, to
         refused = requests.get(f"{base}/slow", timeout=10)
         assert refused.status_code == 401
         metadata = f"{RESOURCE}/.well-known/oauth-protected-resource"
-        assert refused.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{metadata}"'
+        assert refused.headers["WWW-Authenticate"] == with_dpop(
+            f'Bearer realm="api", resource_metadata="{metadata}"', resource_metadata=metadata
+        )
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(requests.get, f"{base}/slow", headers=bearer(tokens.for_user()), timeout=10)
             wait_for(lambda: slow.active > 0)

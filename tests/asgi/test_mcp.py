@@ -22,7 +22,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from proauth2_wsgi import Proauth2
 from proauth2_wsgi.asgi import BearerTokenMiddleware
 from tests.asgi.conftest import bearer, run_async, serve_asgi
-from tests.middleware.conftest import Tokens
+from tests.middleware.conftest import Tokens, with_dpop
 
 RESOURCE = "https://mcp.example.com/mcp"
 METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
@@ -56,7 +56,9 @@ def mcp_url(provider: Proauth2) -> Iterator[str]:
 def test_an_unauthenticated_mcp_request_is_401_with_resource_metadata(mcp_url: str) -> None:
     response = requests.post(mcp_url, json=INITIALIZE, headers=MCP_HEADERS, timeout=10)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{METADATA}"'
+    assert response.headers["WWW-Authenticate"] == with_dpop(
+        f'Bearer realm="api", resource_metadata="{METADATA}"', resource_metadata=METADATA
+    )
 
 
 @pytest.mark.rfc("9728", "3")

@@ -12,7 +12,7 @@ from proauth2_wsgi import Proauth2
 from proauth2_wsgi.pkce import s256_challenge
 from tests.asgi.conftest import bearer, run_async, serve_asgi
 from tests.asgi.test_mcp import INITIALIZE, MCP_HEADERS, session_whoami
-from tests.middleware.conftest import REDIRECT_URI, VERIFIER
+from tests.middleware.conftest import REDIRECT_URI, VERIFIER, with_dpop
 from tests.test_readme import run_block
 
 README_DATABASE = "sqlite:////srv/proauth2/proauth2.db"
@@ -49,7 +49,9 @@ def test_the_mcp_server_in_10_lines(tmp_path: Path) -> None:
         refused = requests.post(f"{base}/mcp", json=INITIALIZE, headers=MCP_HEADERS, timeout=10)
         assert refused.status_code == 401
         metadata = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
-        assert refused.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{metadata}"'
+        assert refused.headers["WWW-Authenticate"] == with_dpop(
+            f'Bearer realm="api", resource_metadata="{metadata}"', resource_metadata=metadata
+        )
         document = requests.get(f"{base}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
         assert document["resource"] == mcp_url and document["authorization_servers"] == ["https://auth.example.com"]
         token = _user_token(provider, scope=None, resource=mcp_url)  # RFC 8707: a token for this MCP server
@@ -79,7 +81,7 @@ def test_the_fastapi_app(tmp_path: Path) -> None:
     with serve_asgi(example["app"]) as base:
         assert requests.get(f"{base}/health", timeout=10).json() == {"ok": True}
         refused = requests.get(f"{base}/me", timeout=10)
-        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == with_dpop('Bearer realm="api"')
         narrow = _user_token(provider, scope="email")
         forbidden = requests.get(f"{base}/me", headers=bearer(narrow), timeout=10)
         assert forbidden.status_code == 403 and 'error="insufficient_scope"' in forbidden.headers["WWW-Authenticate"]

@@ -23,7 +23,7 @@ from proauth2_wsgi import Proauth2
 from proauth2_wsgi.asgi import ANONYMOUS, BearerTokenMiddleware, TokenUser
 from proauth2_wsgi.middleware import MAX_FORM_BODY, TOKEN
 from tests.asgi.conftest import bearer, listening, serve_asgi, uvicorn_on
-from tests.middleware.conftest import NO_TOKEN_BODY, Tokens
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, with_dpop
 
 RESOURCE = "https://api.example.com"
 METADATA = f"{RESOURCE}/.well-known/oauth-protected-resource"
@@ -127,7 +127,7 @@ def test_starlettes_requires_reads_the_tokens_scopes(serve: Any, tokens: Tokens)
 def test_no_token_is_401_with_a_bare_challenge(serve: Any) -> None:
     response = requests.get(f"{serve()}/me", timeout=10)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.headers["WWW-Authenticate"] == with_dpop('Bearer realm="api"')
     assert response.json() == NO_TOKEN_BODY
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -180,13 +180,16 @@ def test_with_resource_the_document_is_served_and_named_in_every_challenge(serve
         "authorization_servers": ["https://auth.example.com"],
         "bearer_methods_supported": ["header"],
         "scopes_supported": ["admin"],
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],
     }
     again = requests.get(
         f"{base}/.well-known/oauth-protected-resource", headers={"If-None-Match": document.headers["ETag"]}, timeout=10
     )
     assert again.status_code == 304
     refused = requests.get(f"{base}/me", timeout=10)
-    assert refused.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{METADATA}"'
+    assert refused.headers["WWW-Authenticate"] == with_dpop(
+        f'Bearer realm="api", resource_metadata="{METADATA}"', resource_metadata=METADATA
+    )
     lacking = requests.get(f"{base}/admin/me", headers=bearer(tokens.for_user()), timeout=10)
     assert lacking.status_code == 403
     assert f'resource_metadata="{METADATA}"' in lacking.headers["WWW-Authenticate"]

@@ -193,24 +193,23 @@ class PrefixedFormat(OpaqueFormat):
 
 
 class Marked(TokenType):
-    """A toy token type, chosen when the token request says ``X-Toy: 1``."""
+    """A toy token type, chosen for the tokens of clients registered with ``{"toy": true}``."""
 
     name = "Toy"
 
-    def applies(self, request: EndpointRequest | None) -> bool:
-        return request is not None and request.headers.get("X-Toy") == "1"
+    def applies(self, access: GrantedAccess) -> bool:
+        return access.client.metadata.get("toy") is True
 
 
 def test_token_formats_and_types_are_components(provider: Proauth2) -> None:
     provider.token_formats.register(PrefixedFormat(), replace=True)
     provider.token_types.register(Marked(), first=True)  # tried before Bearer, which applies to every request
-    assert provider.token_types.names() == ["Toy", "Bearer"]
+    assert provider.token_types.names() == ["Toy", "DPoP", "Bearer"]
     client_id, secret = provider.register_app("Svc", grant_types=["client_credentials"])
+    toy_id, toy_secret = provider.register_app("Toy", grant_types=["client_credentials"], metadata={"toy": True})
     http = Client(AuthorizationServer(provider))
     plain = http.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret))
-    marked = http.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, headers={**basic(client_id, secret), "X-Toy": "1"}
-    )
+    marked = http.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(toy_id, toy_secret))
     assert (plain.json["token_type"], marked.json["token_type"]) == ("Bearer", "Toy")
     assert plain.json["access_token"].startswith("pa2_")
     assert provider.authenticate_token(plain.json["access_token"]).client_id == client_id

@@ -15,6 +15,7 @@ from demo import create_app
 from demo.client_views import DEMO_CLIENT_NAME, PENDING, demo_client
 from proauth2_wsgi import Proauth2
 from tests.http_server import free_port, serve
+from tests.middleware.conftest import with_dpop
 
 from .conftest import REPO_ROOT, demo_env
 
@@ -108,7 +109,9 @@ def test_api_errors_are_rfc6750_json_with_words(tmp_path: Path) -> None:
     missing = client.get("/api/me")
     metadata = "http://127.0.0.1:5000/.well-known/oauth-protected-resource/api"  # RFC 9728 §5.1
     assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{metadata}"'
+    assert missing.headers["WWW-Authenticate"] == with_dpop(
+        f'Bearer realm="api", resource_metadata="{metadata}"', resource_metadata=metadata
+    )
     assert "access token" in missing.json["error_description"]
     invalid = client.get("/api/me", headers={"Authorization": "Bearer " + "x" * 43})
     assert (invalid.status_code, invalid.json["error"]) == (401, "invalid_token")

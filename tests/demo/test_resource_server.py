@@ -125,6 +125,7 @@ def test_the_resource_server_describes_itself_and_points_clients_to_it(
         "authorization_servers": [demo.base_url],
         "bearer_methods_supported": ["header"],
         "scopes_supported": ["profile"],
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],
     }
     refused = http.get(f"{resource_server}/api/me", timeout=10)
     assert refused.status_code == 401

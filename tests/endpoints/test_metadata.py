@@ -39,6 +39,7 @@ def test_metadata_document_rfc8414_2_and_rfc9207(server: Server) -> None:
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],  # RFC 9449 §5.1
     }
 
 

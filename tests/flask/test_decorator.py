@@ -15,6 +15,7 @@ from proauth2_wsgi.middleware import TOKEN
 from tests.conftest import FakeClock
 from tests.flask.apps import USER, oauth
 from tests.flask.conftest import MakeApp, bearer, issue_token
+from tests.middleware.conftest import with_dpop
 from tests.protector.cases import CASES
 
 
@@ -42,7 +43,7 @@ def test_valid_token_reaches_the_view_with_current_token(
 def test_rfc6750_section_3_1_no_token_is_401_with_a_bare_challenge(client: Any, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.headers["WWW-Authenticate"] == with_dpop('Bearer realm="api"')
     assert response.headers["Vary"] == "Authorization"
 
 

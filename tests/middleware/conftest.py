@@ -83,3 +83,13 @@ def tokens(provider: Proauth2) -> Tokens:
 def bearer(token: str) -> dict[str, str]:
     """The RFC 6750 §2.1 request header for ``token``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+#: the algorithms a resource takes DPoP proofs of by default (RFC 9449 §7.1 ``algs``)
+DPOP_ALGS = "ES256 EdDSA PS256 RS256"
+
+
+def with_dpop(bearer: str, realm: str = "api", **extra: str) -> str:
+    """The challenges of a resource taking bearer and DPoP tokens: ``bearer``, then DPoP's (RFC 9449 §7.1)."""
+    params = "".join(f', {name}="{value}"' for name, value in extra.items())
+    return f'{bearer}, DPoP realm="{realm}"{params}, algs="{DPOP_ALGS}"'

@@ -16,7 +16,7 @@ from werkzeug.test import Client
 
 from proauth2_wsgi import Proauth2
 from tests.http_server import free_port, serve
-from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer, with_dpop
 from tests.middleware.frameworks import FRAMEWORKS, build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def test_each_framework_reads_user_id_in_process(provider: Proauth2, tokens: Tok
     response = client.get(f"/{framework}/whoami", headers=bearer(tokens.for_user("alice")))
     assert (response.status_code, response.text) == (200, "alice")
     refused = client.get(f"/{framework}/whoami")
-    assert (refused.status_code, refused.headers["WWW-Authenticate"]) == (401, 'Bearer realm="api"')
+    assert (refused.status_code, refused.headers["WWW-Authenticate"]) == (401, with_dpop('Bearer realm="api"'))
 
 
 def check_over_http(base_url: str, token: str) -> None:

@@ -13,7 +13,7 @@ from proauth2_wsgi.middleware import TOKEN
 from proauth2_wsgi.models import AccessToken
 from proauth2_wsgi.protector import ResourceRequest
 from tests.conftest import FakeClock
-from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer, echo_app
+from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer, echo_app, with_dpop
 
 
 def client(provider: Proauth2, **options: Any) -> Client:
@@ -27,7 +27,7 @@ def assert_challenge(response: TestResponse, status: int, challenge: str) -> Non
     assert response.headers["Cache-Control"] == "no-store"
 
 
-INVALID = (
+INVALID = with_dpop(
     'Bearer realm="api", error="invalid_token", error_description="the access token is invalid, expired or revoked"'
 )
 
@@ -67,19 +67,20 @@ def test_rfc6750_2_token_record_with_expiry_in_environ(provider: Proauth2, token
 @pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_3_1_no_token_is_401_without_error_code(provider: Proauth2) -> None:
     response = client(provider).get("/")
-    assert_challenge(response, 401, 'Bearer realm="api"')
+    assert_challenge(response, 401, with_dpop('Bearer realm="api"'))
     assert response.json == NO_TOKEN_BODY
 
 
 @pytest.mark.rfc("6750", "3")
 def test_rfc6750_3_realm_is_configurable(provider: Proauth2) -> None:
-    assert client(provider, realm="photos").get("/").headers["WWW-Authenticate"] == 'Bearer realm="photos"'
+    challenge = client(provider, realm="photos").get("/").headers["WWW-Authenticate"]
+    assert challenge == with_dpop('Bearer realm="photos"', realm="photos")
 
 
 @pytest.mark.rfc("6750", "3.1")
 def test_rfc6750_3_1_other_scheme_counts_as_no_token(provider: Proauth2) -> None:
     assert_challenge(
-        client(provider).get("/", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401, 'Bearer realm="api"'
+        client(provider).get("/", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401, with_dpop('Bearer realm="api"')
     )
 
 
@@ -170,8 +171,10 @@ def test_rfc6750_3_1_insufficient_scope_is_403_with_scope(provider: Proauth2, to
     assert_challenge(
         response,
         403,
-        'Bearer realm="api", error="insufficient_scope", '
-        'error_description="the access token lacks a required scope", scope="admin email"',
+        with_dpop(
+            'Bearer realm="api", error="insufficient_scope", '
+            'error_description="the access token lacks a required scope", scope="admin email"'
+        ),
     )
     assert response.json["error"] == "insufficient_scope"
 
@@ -216,6 +219,8 @@ def test_the_validator_sees_the_whole_request(provider: Proauth2, tokens: Tokens
 def test_challenges_carry_extra_parameters(provider: Proauth2) -> None:
     metadata = "https://api.example.com/.well-known/oauth-protected-resource"
     client = Client(BearerTokenMiddleware(echo_app, provider, challenge={"resource_metadata": metadata}))
-    assert client.get("/").headers["WWW-Authenticate"] == f'Bearer realm="api", resource_metadata="{metadata}"'
+    assert client.get("/").headers["WWW-Authenticate"] == with_dpop(
+        f'Bearer realm="api", resource_metadata="{metadata}"', resource_metadata=metadata
+    )
     refused = client.get("/", headers=bearer("A" * 43)).headers["WWW-Authenticate"]
     assert refused.startswith(f'Bearer realm="api", resource_metadata="{metadata}", error="invalid_token"')

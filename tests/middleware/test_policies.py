@@ -91,7 +91,8 @@ def test_rule_scopes_enforced_per_prefix(provider: Proauth2, tokens: Tokens) -> 
     profile = bearer(tokens.for_user(scope="profile"))
     assert client.get("/api/things", headers=profile).status_code == 200
     assert client.get("/api/admin/users", headers=profile).status_code == 403
-    assert client.get("/other", headers=profile).headers["WWW-Authenticate"].endswith('scope="email"')
+    challenge = client.get("/other", headers=profile).headers["WWW-Authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="email", DPoP realm="api"' in challenge
     admin = bearer(tokens.for_user(scope="admin email"))
     assert client.get("/api/admin/users", headers=admin).status_code == 200
     assert client.get("/api/things", headers=admin).status_code == 403

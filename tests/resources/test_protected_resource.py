@@ -61,6 +61,7 @@ def test_the_middleware_serves_the_document_publicly_and_cacheably(provider: Pro
         "authorization_servers": [ISSUER],
         "bearer_methods_supported": ["header"],
         "scopes_supported": ["read", "write"],
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],  # RFC 9728 §2, RFC 9449
     }
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "max-age" in response.headers["Cache-Control"]
