@@ -82,6 +82,9 @@ def create_app(
         PROAUTH2_REGISTRATION=True,  # open RFC 7591 registration: the demo only, never the default
         # Clients known by the URL of their metadata document (CIMD, what MCP clients use); off by default.
         PROAUTH2_CLIENT_ID_METADATA_DOCUMENTS=True,
+        # DPoP (RFC 9449): every proof carries a server nonce, made from the key secret, so a proof cannot be
+        # made ahead of time; DPoP itself is on everywhere, at the token endpoint, /api, UserInfo and /mcp.
+        PROAUTH2_DPOP_NONCE=True,
         PROAUTH2_AUTHORIZATION_ENDPOINT="/authorize",
         PROAUTH2_END_SESSION_ENDPOINT="/logout",
         # An OpenID Provider, its signing keys encrypted under a secret of the instance folder
