@@ -11,12 +11,14 @@ Prints one table per part:
    the JWK set and discovery documents (benchmarks/oidc_cases.py);
 4. resource servers: offline JWT validation, online, introspection with a
    warm cache (benchmarks/resource_cases.py);
-5. Client ID Metadata Documents: a CIMD client's authorization request
+5. DPoP: a bound token presented with an ES256 proof, against a bearer
+   token (benchmarks/dpop_cases.py);
+6. Client ID Metadata Documents: a CIMD client's authorization request
    against a registered client's, and the document's fetches
    (benchmarks/cimd_cases.py);
-6. the ASGI middleware: its cost over a bare Starlette route in-process,
+7. the ASGI middleware: its cost over a bare Starlette route in-process,
    and requests/s under uvicorn with ``wrk`` (benchmarks/asgi_cases.py);
-7. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
+8. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
    primary-key lookup.
 
@@ -42,6 +44,7 @@ from werkzeug.test import EnvironBuilder
 from benchmarks.asgi_cases import asgi_budget_lines, in_process_rows, uvicorn_rows
 from benchmarks.cimd_cases import cimd_budget_lines, cimd_rows
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
+from benchmarks.dpop_cases import dpop_budget_lines, dpop_rows
 from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
 from benchmarks.oidc_cases import id_token_budget_lines, oidc_rows
 from benchmarks.resource_cases import resource_budget_lines, resource_rows
@@ -253,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             resource_table, resource_overheads = resource_rows(url, args.iterations)
         print_table("Resource servers: the middleware with each validator (SQLite)", resource_table)
         with sqlite_url(directory) as url:
+            dpop_table, dpop_overheads = dpop_rows(url, max(args.iterations // 5, 100))
+        print_table("DPoP: a bound token with its proof, against a bearer token (SQLite)", dpop_table)
+        with sqlite_url(directory) as url:
             cimd_table, _, cimd_fetches = cimd_rows(url, max(args.iterations // 5, 100))
         print_table("Client ID Metadata Documents: a CIMD client's authorization request (SQLite)", cimd_table)
         with sqlite_url(directory) as url:
@@ -285,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         *id_token_budget_lines(id_token_costs, jwks_renders),
         *resource_budget_lines(resource_overheads),
         *asgi_budget_lines(asgi_overheads, throughput_shares),
+        *dpop_budget_lines(dpop_overheads),
         *cimd_budget_lines(cimd_fetches),
     ]:
         print(f"  {text} : {'ok' if within else 'OVER'}")

@@ -522,7 +522,7 @@ class Proauth2:
         return server_metadata(self.settings, self.grants, self.client_auth_methods, urls, contributions)
 
     def purge_expired(self, batch_size: int = PURGE_BATCH_SIZE) -> int:
-        """Delete expired codes and tokens in batches of ``batch_size``; returns rows deleted.
+        """Delete expired codes, tokens and spent DPoP proofs in batches of ``batch_size``; returns rows deleted.
 
         A row is expired once ``expires_at <= now`` (as everywhere else here),
         so the store is asked for rows before ``now + 1``.

@@ -24,6 +24,7 @@ def test_the_benchmarks_run_every_part() -> None:
         "Flask:",
         "OpenID Connect:",
         "Resource servers:",
+        "DPoP:",
         "Client ID Metadata Documents:",
         "ASGI:",
         "Validation vs",
@@ -34,3 +35,4 @@ def test_the_benchmarks_run_every_part() -> None:
     assert "ID token ES256 adds" in done.stdout
     assert "ASGI middleware, valid token, cache_ttl=5" in done.stdout
     assert "CIMD document fetches in one cache period   1 <= 1 : ok" in done.stdout
+    assert "DPoP proof (ES256, jti spent in SQLite)" in done.stdout

@@ -69,6 +69,8 @@ DEFAULT_MAX_AGE = 120
 DEFAULT_LEEWAY = 30
 #: characters of ``jti`` at most: it is unique, not a document
 MAX_JTI_LENGTH = 256
+#: public keys a verifier keeps imported (with their thumbprints), the oldest dropped first
+MAX_CACHED_KEYS = 4096
 
 #: the ``typ`` of a DPoP proof (RFC 9449 section 4.2); RFC 7515 section 4.1.9 allows the ``application/`` prefix
 _TYPES = frozenset({"dpop+jwt", "application/dpop+jwt"})
@@ -205,6 +207,8 @@ class ProofVerifier:
         self._clock = clock
         # Looked up once: the registry's own lookup would warn on every EdDSA proof.
         self._models: dict[str, JWSAlgModel] = {alg: JWSRegistry.algorithms[alg] for alg in chosen}
+        # A client signs every proof with one key: imported once, with its thumbprint (bounded, oldest out first).
+        self._keys: dict[str, tuple[ECKey | OKPKey | RSAKey, str]] = {}
         self._refused_alg = f"the DPoP proof's alg is not one of {', '.join(chosen)}"
 
     def __repr__(self) -> str:
@@ -239,7 +243,7 @@ class ProofVerifier:
         header = _json_object(segments[1])
         if header is None:
             raise InvalidDPoPProof("the DPoP proof's header is not a JSON object")
-        model, key = self._header(header)
+        model, key, jkt = self._header(header)
         try:
             verified = model.verify(proof[: segments.end(2)].encode("ascii"), _b64decode(segments[3]), key)
         except (JoseError, ValueError, TypeError):
@@ -249,10 +253,10 @@ class ProofVerifier:
         claims = _json_object(segments[2])
         if claims is None:
             raise InvalidDPoPProof("the DPoP proof's payload is not a JSON object")
-        return self._claims(claims, key.thumbprint(), method, urls, access_token, nonces)
+        return self._claims(claims, jkt, method, urls, access_token, nonces)
 
-    def _header(self, header: dict[str, Any]) -> tuple[JWSAlgModel, ECKey | OKPKey | RSAKey]:
-        """The algorithm and the public key of a proof's header (RFC 9449 section 4.3 steps 4, 5, 7)."""
+    def _header(self, header: dict[str, Any]) -> tuple[JWSAlgModel, ECKey | OKPKey | RSAKey, str]:
+        """The algorithm, the public key and its thumbprint of a proof's header (RFC 9449 section 4.3 steps 4, 5, 7)."""
         typ = header.get("typ")
         if not isinstance(typ, str) or typ.lower() not in _TYPES:
             raise InvalidDPoPProof("the DPoP proof's typ is not dpop+jwt (RFC 9449 section 4.2)")
@@ -272,6 +276,24 @@ class ProofVerifier:
         kty = model.key_type  # EC, RSA or OKP: the family of the alg
         if jwk.get("kty") != kty:
             raise InvalidDPoPProof(f"the DPoP proof's jwk is not an {kty} key, as its alg requires")
+        identity = f"{header['alg']} {json.dumps(jwk, sort_keys=True)}"
+        known = self._keys.get(identity)
+        if known is not None:
+            return model, *known
+        key = self._import(model, jwk)
+        if len(self._keys) >= MAX_CACHED_KEYS:
+            try:
+                self._keys.pop(next(iter(self._keys)), None)
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile: it stays bounded
+                pass
+        thumbprint = str(key.thumbprint())
+        self._keys[identity] = (key, thumbprint)
+        return model, key, thumbprint
+
+    @staticmethod
+    def _import(model: JWSAlgModel, jwk: dict[str, Any]) -> ECKey | OKPKey | RSAKey:
+        """The public key of a jwk of ``model``'s key type, checked for it; :class:`InvalidDPoPProof` otherwise."""
+        kty = model.key_type
         try:
             if kty == "RSA" and not _rsa_size_fits(jwk):
                 raise InvalidDPoPProof(
@@ -281,7 +303,7 @@ class ProofVerifier:
             model.check_key(key)
         except (JoseError, ValueError, TypeError, KeyError, AttributeError):
             raise InvalidDPoPProof(f"the DPoP proof's jwk is not a valid {kty} public key for its alg") from None
-        return model, key
+        return key
 
     def _claims(
         self,
