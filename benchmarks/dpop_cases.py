@@ -16,8 +16,8 @@ from werkzeug.test import Client
 
 from benchmarks.timing import ROUNDS, call_times, environ, hello_app, overhead, serve
 from proauth2_wsgi import BearerTokenMiddleware, Proauth2
+from proauth2_wsgi.dpop import DPoPKey
 from proauth2_wsgi.endpoints import AuthorizationServer
-from proauth2_wsgi.testing.dpop import DPoPKey
 
 ISSUER = "https://auth.example.com"
 #: where the benchmark's requests go (what each proof's ``htu`` names)

@@ -6,7 +6,13 @@ flow with PKCE (RFC 7636), receives the callback, checks ``state`` and ``iss``
 RFC 6749 §10.12), exchanges the code at the token endpoint with its client
 credentials (HTTP Basic, RFC 6749 §2.3.1), and calls ``/api/me`` with the
 access token (RFC 6750 §2.1). It uses only the standard library, as any
-client in any language could.
+client in any language could, and joserfc for DPoP.
+
+Started with ``/client/start?dpop=1`` a flow's tokens are DPoP-bound (RFC
+9449): the flow gets a key of its own (:class:`~proauth2_wsgi.dpop.DPoPKey`),
+names it in the authorization request (``dpop_jkt``, §10), proves it at the
+token endpoint (§5) and at every resource (§7), retrying once with the
+server's nonce when asked for it (§8, §9).
 """
 
 from __future__ import annotations
@@ -20,15 +26,17 @@ import urllib.error
 import urllib.request
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from proauth2_wsgi import Proauth2 as Provider
 from proauth2_wsgi import Proauth2Error
+from proauth2_wsgi.dpop import DPoPKey
 from proauth2_wsgi.pkce import s256_challenge
 
 from . import provider_views, relying_party
@@ -76,12 +84,16 @@ class DemoClient:
 
 @dataclass(frozen=True)
 class Flow:
-    """A flow this client started: its ``state``, PKCE verifier and ``nonce``, and whether a browser owns it."""
+    """A flow this client started: its ``state``, PKCE verifier and ``nonce``, and whether a browser owns it.
+
+    ``dpop`` is the flow's own DPoP key when its tokens are to be bound to one (RFC 9449).
+    """
 
     state: str
     verifier: str = field(repr=False)
     nonce: str
     bound: bool
+    dpop: DPoPKey | None = field(default=None, repr=False)
 
 
 class PendingFlows:
@@ -97,9 +109,10 @@ class PendingFlows:
         self._lock = threading.Lock()
         self._limit = limit
 
-    def start(self, bound: bool = False) -> Flow:
-        """A new flow (fresh ``state``, verifier, ``nonce``), remembered until :meth:`finish`."""
-        flow = Flow(secrets.token_urlsafe(16), secrets.token_urlsafe(48), secrets.token_urlsafe(16), bound)
+    def start(self, bound: bool = False, dpop: bool = False) -> Flow:
+        """A new flow (fresh ``state``, verifier, ``nonce``, and DPoP key if ``dpop``), kept until :meth:`finish`."""
+        key = DPoPKey() if dpop else None
+        flow = Flow(secrets.token_urlsafe(16), secrets.token_urlsafe(48), secrets.token_urlsafe(16), bound, key)
         with self._lock:
             self._flows[flow.state] = flow
             while len(self._flows) > self._limit:
@@ -200,9 +213,17 @@ def demo_client() -> DemoClient:
     return client  # type: ignore[no-any-return]
 
 
-def start_flow(client: DemoClient, scope: str = SCOPE, *, bound: bool = False, **extra: str) -> tuple[str, str]:
-    """A fresh flow: its authorization URL (``state``, ``nonce``, PKCE S256, ``resource``) and its ``state``."""
-    flow = PENDING.start(bound)
+def start_flow(
+    client: DemoClient, scope: str = SCOPE, *, bound: bool = False, dpop: bool = False, **extra: str
+) -> tuple[str, str]:
+    """A fresh flow: its authorization URL (``state``, ``nonce``, PKCE S256, ``resource``) and its ``state``.
+
+    With ``dpop`` the flow has a key of its own, named by ``dpop_jkt`` (RFC 9449 §10): the code is then
+    bound to it, and only a proof by that key gets it exchanged.
+    """
+    flow = PENDING.start(bound, dpop)
+    if flow.dpop is not None:
+        extra = {**extra, "dpop_jkt": flow.dpop.thumbprint}
     query = urlencode(
         {
             "response_type": "code",
@@ -225,16 +246,78 @@ def authorization_url(client: DemoClient, scope: str = SCOPE) -> str:
     return start_flow(client, scope)[0]
 
 
-def _call(request_: urllib.request.Request) -> tuple[int, dict[str, Any]]:
+@dataclass
+class DPoPSession:
+    """A flow's DPoP key and the servers' nonces, while its callback calls them (RFC 9449 §8, §9).
+
+    ``nonces`` holds each origin's latest ``DPoP-Nonce``, put in the next
+    proof to it; ``retried`` the URLs whose first proof was refused for want
+    of one (``use_dpop_nonce``) and sent again.
+    """
+
+    key: DPoPKey
+    nonces: dict[str, str] = field(default_factory=dict)
+    retried: list[str] = field(default_factory=list)
+
+
+def _call(request_: urllib.request.Request) -> tuple[int, dict[str, Any], Message]:
     try:
         with urllib.request.urlopen(request_, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 - our own http URL
-            return response.status, json.loads(response.read())
+            return response.status, json.loads(response.read()), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, json.loads(error.read() or b"{}"), error.headers
 
 
-def exchange_code(client: DemoClient, code: str, verifier: str) -> tuple[int, dict[str, Any]]:
-    """POST the code and verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5), for the API (RFC 8707)."""
+def _asks_for_nonce(status: int, body: dict[str, Any], headers: Message) -> bool:
+    """True for a refusal saying the proof must carry the server's nonce (RFC 9449 §8 at the token endpoint,
+    §9 at a resource: ``error="use_dpop_nonce"`` in its ``DPoP`` challenge)."""
+    if not headers.get("DPoP-Nonce"):
+        return False
+    if status == 400:
+        return body.get("error") == "use_dpop_nonce"
+    return status == 401 and 'error="use_dpop_nonce"' in (headers.get("WWW-Authenticate") or "")
+
+
+def _send(
+    url: str,
+    headers: dict[str, str],
+    *,
+    method: str = "GET",
+    data: bytes | None = None,
+    dpop: DPoPSession | None = None,
+    access_token: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Send a request; with ``dpop``, with a proof of its key (and ``access_token``'s hash, RFC 9449 §7.1).
+
+    A server asking for its nonce (§8, §9) gets the request once more, with
+    it; the latest nonce an origin sent goes into every later proof to it.
+    """
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+
+    def attempt() -> tuple[int, dict[str, Any], Message]:
+        sent = dict(headers)
+        if dpop is not None:
+            sent["DPoP"] = dpop.key.proof(method, url, access_token, dpop.nonces.get(origin))
+        answer = _call(urllib.request.Request(url, data=data, headers=sent, method=method))  # noqa: S310 - our own URL
+        if dpop is not None and answer[2].get("DPoP-Nonce"):
+            dpop.nonces[origin] = str(answer[2]["DPoP-Nonce"])
+        return answer
+
+    status, body, answer_headers = attempt()
+    if dpop is not None and _asks_for_nonce(status, body, answer_headers):
+        dpop.retried.append(url)
+        status, body, _ = attempt()
+    return status, body
+
+
+def exchange_code(
+    client: DemoClient, code: str, verifier: str, dpop: DPoPSession | None = None
+) -> tuple[int, dict[str, Any]]:
+    """POST the code and verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5), for the API (RFC 8707).
+
+    With ``dpop``, with a proof of its key: the access token is bound to it (RFC 9449 §5).
+    """
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -243,21 +326,29 @@ def exchange_code(client: DemoClient, code: str, verifier: str) -> tuple[int, di
     }
     body = urlencode({**form, "code_verifier": verifier}).encode()
     basic = base64.b64encode(f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}".encode())
-    token_request = urllib.request.Request(  # noqa: S310 - our own http URL
+    return _send(
         f"{client.base_url}{current_app.config['PROAUTH2_URL_PREFIX']}/token",
-        data=body,
-        headers={"Authorization": f"Basic {basic.decode()}", "Content-Type": "application/x-www-form-urlencoded"},
+        {"Authorization": f"Basic {basic.decode()}", "Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
+        data=body,
+        dpop=dpop,
     )
-    return _call(token_request)
 
 
-def call_api(client: DemoClient, access_token: str, url: str | None = None) -> tuple[int, dict[str, Any]]:
-    """GET ``/api/me`` (or ``url``: UserInfo) with the bearer token (RFC 6750 §2.1)."""
-    api_request = urllib.request.Request(  # noqa: S310 - our own http URL
-        url or f"{client.base_url}/api/me", headers={"Authorization": f"Bearer {access_token}"}
+def call_api(
+    client: DemoClient, access_token: str, url: str | None = None, dpop: DPoPSession | None = None
+) -> tuple[int, dict[str, Any]]:
+    """GET ``/api/me`` (or ``url``: UserInfo) with the bearer token (RFC 6750 §2.1).
+
+    With ``dpop``: ``Authorization: DPoP`` and a proof with the token's hash (RFC 9449 §7.1).
+    """
+    scheme = "Bearer" if dpop is None else "DPoP"
+    return _send(
+        url or f"{client.base_url}/api/me",
+        {"Authorization": f"{scheme} {access_token}"},
+        dpop=dpop,
+        access_token=access_token if dpop is not None else None,
     )
-    return _call(api_request)
 
 
 _RELYING_PARTIES: dict[str, relying_party.Provider] = {}
@@ -277,10 +368,12 @@ def index() -> str:
 def start() -> ResponseReturnValue:
     """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12).
 
-    ``?prompt=`` and ``?max_age=`` pass through, to try what OIDC says of them.
+    ``?prompt=`` and ``?max_age=`` pass through, to try what OIDC says of them; ``?dpop=1`` asks for
+    DPoP-bound tokens (RFC 9449).
     """
     extra = {name: request.args[name] for name in ("prompt", "max_age") if request.args.get(name)}
-    url, state = start_flow(demo_client(), request.args.get("scope", SCOPE), bound=True, **extra)
+    dpop = request.args.get("dpop") == "1"
+    url, state = start_flow(demo_client(), request.args.get("scope", SCOPE), bound=True, dpop=dpop, **extra)
     response = redirect(url, 303)
     response.set_cookie(
         STATE_COOKIE, state, max_age=STATE_COOKIE_MAX_AGE, path=bp.url_prefix, httponly=True, samesite="Lax"
@@ -327,7 +420,8 @@ def _callback() -> tuple[str, int] | str:
             "explanation": AUTHORIZATION_FAILURES.get(error, "The provider refused the authorization request."),
         }
         return render_template("client.html", client=client, result=result)
-    status, tokens = exchange_code(client, request.args.get("code", ""), flow.verifier)
+    dpop = DPoPSession(flow.dpop) if flow.dpop is not None else None
+    status, tokens = exchange_code(client, request.args.get("code", ""), flow.verifier, dpop)
     if status != 200:
         error = str(tokens.get("error") or f"HTTP {status}")
         result = {
@@ -337,6 +431,11 @@ def _callback() -> tuple[str, int] | str:
         }
         return render_template("client.html", client=client, result=result), 502
     result = {"token": _shown(tokens), "pkce": True}
+    if dpop is not None:
+        if str(tokens.get("token_type", "")).lower() != "dpop":  # RFC 9449 §5: it was asked for a bound token
+            result.update(error="not a DPoP-bound token", error_description=f"token_type {tokens.get('token_type')}")
+            return render_template("client.html", client=client, result=result), 502
+        result["dpop"] = {"jkt": dpop.key.thumbprint}
     if "id_token" in tokens:  # a sign-in: believe it only once verified (OIDC Core §3.1.3.7)
         provider = provider_for(client)
         try:
@@ -348,7 +447,7 @@ def _callback() -> tuple[str, int] | str:
             return render_template("client.html", client=client, result=result), 502
         configuration = provider.configuration()
         result["userinfo_status"], result["userinfo"] = call_api(
-            client, tokens["access_token"], configuration["userinfo_endpoint"]
+            client, tokens["access_token"], configuration["userinfo_endpoint"], dpop
         )
         logout = {
             "id_token_hint": tokens["id_token"],
@@ -356,7 +455,9 @@ def _callback() -> tuple[str, int] | str:
             "state": flow.state,
         }
         result["logout_url"] = f"{configuration['end_session_endpoint']}?{urlencode(logout)}"
-    result["api_status"], result["me"] = call_api(client, tokens["access_token"])
+    result["api_status"], result["me"] = call_api(client, tokens["access_token"], dpop=dpop)
+    if dpop is not None:
+        result["dpop"]["nonce_retried"] = [urlsplit(url).path for url in dpop.retried]
     return render_template("client.html", client=client, result=result)
 
 

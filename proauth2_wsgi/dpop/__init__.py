@@ -5,12 +5,14 @@ One module per concern:
 - :mod:`.proofs` — a proof checked against its request (section 4.3), and the key's thumbprint;
 - :mod:`.nonces` — stateless server nonces (sections 8 and 9);
 - :mod:`.replay` — refusing a proof seen before (section 11.1);
+- :mod:`.client` — :class:`DPoPKey`, the client's side: a key making proofs;
 - :mod:`.checker` — :class:`DPoPChecker`, a server's verifier, replay check and nonces put together.
 """
 
 from __future__ import annotations
 
 from .checker import DPoPChecker as DPoPChecker
+from .client import DPoPKey as DPoPKey
 from .nonces import DEFAULT_NONCE_WINDOW as DEFAULT_NONCE_WINDOW
 from .nonces import MIN_SECRET_LENGTH as MIN_SECRET_LENGTH
 from .nonces import DPoPNonces as DPoPNonces
@@ -41,6 +43,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "SUPPORTED_ALGORITHMS",
     "DPoPChecker",
+    "DPoPKey",
     "DPoPNonces",
     "DPoPProof",
     "MemoryReplayCache",
