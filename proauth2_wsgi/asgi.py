@@ -70,6 +70,7 @@ from .middleware import (
     TOKEN,
     ProtectorOptions,
     build_protector,
+    encoded_path,
     form_pairs,
     is_form,
     vary_with_authorization,
@@ -111,6 +112,7 @@ DEFAULT_MAX_WORKERS = 8
 _POLICY_VIOLATION = 1008
 _CLOSE_CODES = {500: 1011, 503: 1013}  # internal error; try again later (IANA WebSocket close code registry)
 _HTTP_RESPONSE = "websocket.http.response"
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 class TokenUser:
@@ -471,13 +473,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _url(scope: Scope, headers: _ScopeHeaders) -> str:
-    """The request's URL without its query (what a DPoP proof's ``htu`` names)."""
-    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    """The request's URL without its query (what a DPoP proof's ``htu`` names).
+
+    A WebSocket handshake's is its HTTP URL (``ws`` is ``http``, ``wss`` is
+    ``https``): the handshake is an HTTP request. The path is the raw one
+    when the server gives it, else the decoded one encoded again.
+    """
+    scheme = scope.get("scheme") or "http"
+    scheme = _HTTP_SCHEMES.get(scheme, scheme)
     host = headers.get("host")
     if not host:
         server = scope.get("server") or ("", None)
         host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
-    return f"{scheme}://{host}{scope['path']}"
+    raw = scope.get("raw_path")
+    path = encoded_path(raw, raw=True) if isinstance(raw, bytes) else encoded_path(scope["path"].encode())
+    return f"{scheme}://{host}{path}"
 
 
 async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypedDict, Unpack
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_input_stream
@@ -74,6 +74,8 @@ TOKEN = "proauth2.token"
 MAX_FORM_BODY = 64 * 1024
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
+#: RFC 3986 §3.3 pchar and "/", kept as they are when a path is encoded again
+_PATH_CHARACTERS = "/!$&'()*+,;=:@-._~"
 
 
 class ProtectorOptions(TypedDict, total=False):
@@ -269,9 +271,18 @@ def vary_with_authorization(value: str) -> str:
 
 
 def _url(environ: WSGIEnvironment) -> str:
+    """The request's URL without its query, its path percent-encoded again (PEP 3333 gives it decoded)."""
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{encoded_path(path.encode('latin-1'))}"
+
+
+def encoded_path(path: bytes, *, raw: bool = False) -> str:
+    """A request path's bytes as a URI path (RFC 3986 §3.3): what is not a path character percent-encoded.
+
+    ``raw`` for a path as sent (its percent-encodings kept), else a decoded one (a ``%`` in it is encoded).
+    """
+    return quote(path, safe=_PATH_CHARACTERS + "%" if raw else _PATH_CHARACTERS)
 
 
 def _form_pairs(environ: WSGIEnvironment) -> list[tuple[str, str]] | None:

@@ -251,6 +251,7 @@ class Protector:
         self.schemes: tuple[str, ...] = (BEARER,) if dpop is None else (BEARER, DPOP)
         if dpop is not None and resource is not None and resource.dpop_bound_access_tokens_required:
             self.schemes = (DPOP,)
+        self._schemes_lower = ("bearer", "dpop") if dpop is not None else ("bearer",)
         self._policies = _compile_policies(rules, public_paths)
         self._rendered: dict[tuple[type, str, str | None, str, str], Refusal] = {}
         self.no_token = self._render(401, self._challenges(None, BEARER), _NO_TOKEN_BODY)
@@ -305,7 +306,7 @@ class Protector:
             if self.resource is not None:
                 self._check_audience(access, self.resource.identifier)
             if proof is not None and self.dpop is not None:
-                self.dpop.remember(proof)  # last: only a proof that did its job is spent
+                self.dpop.remember(proof)  # once the token and its binding checked out: a 403 spends it too
             if required and not required <= access.scopes:
                 raise InsufficientScope("the access token lacks a required scope", scope=format_scope(required))
         except Proauth2Error as error:
@@ -385,7 +386,7 @@ class Protector:
                 if len(credential) <= MAX_ACCESS_TOKEN_LENGTH and not _B64TOKEN.fullmatch(credential):
                     raise InvalidRequest(_MALFORMED_HEADER)
                 found.append(credential)
-            elif (header.split(None, 1) or [""])[0].lower() in ("bearer", "dpop"):
+            elif (header.split(None, 1) or [""])[0].lower() in self._schemes_lower:
                 # "Bearer<TAB>token" and the like: a bearer credential, but not the §2.1 syntax.
                 raise InvalidRequest(_MALFORMED_HEADER)
         query = request.query
