@@ -12,7 +12,10 @@ Prints one table per part:
 4. resource servers: offline JWT validation, online, introspection with a
    warm cache (benchmarks/resource_cases.py);
 5. DPoP: a bound token presented with an ES256 proof, against a bearer
-   token (benchmarks/dpop_cases.py);
+   token (benchmarks/dpop_cases.py); private_key_jwt: a token request with
+   an ES256 client assertion, against client_secret_basic
+   (benchmarks/private_key_jwt_cases.py); the device grant: a pending poll
+   against a token request failing with invalid_grant (benchmarks/device_cases.py);
 6. Client ID Metadata Documents: a CIMD client's authorization request
    against a registered client's, and the document's fetches
    (benchmarks/cimd_cases.py);
@@ -44,9 +47,11 @@ from werkzeug.test import EnvironBuilder
 from benchmarks.asgi_cases import asgi_budget_lines, in_process_rows, uvicorn_rows
 from benchmarks.cimd_cases import cimd_budget_lines, cimd_rows
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
+from benchmarks.device_cases import device_budget_lines, device_rows
 from benchmarks.dpop_cases import dpop_budget_lines, dpop_rows
 from benchmarks.flask_cases import DECORATOR_BUDGET_US, TOKEN_ENDPOINT_BUDGET, flask_rows
 from benchmarks.oidc_cases import id_token_budget_lines, oidc_rows
+from benchmarks.private_key_jwt_cases import private_key_jwt_budget_lines, private_key_jwt_rows
 from benchmarks.resource_cases import resource_budget_lines, resource_rows
 from benchmarks.timing import (
     ROUNDS,
@@ -259,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             dpop_table, dpop_overheads = dpop_rows(url, max(args.iterations // 5, 100))
         print_table("DPoP: a bound token with its proof, against a bearer token (SQLite)", dpop_table)
         with sqlite_url(directory) as url:
+            assertion_table, assertion_cost = private_key_jwt_rows(url, max(args.iterations // 5, 100))
+        print_table("private_key_jwt: a client assertion against a client secret (SQLite)", assertion_table)
+        with sqlite_url(directory) as url:
+            device_table, device_figures = device_rows(url, max(args.iterations // 5, 100))
+        print_table("Device grant: a pending poll against a failed token request (SQLite)", device_table)
+        with sqlite_url(directory) as url:
             cimd_table, _, cimd_fetches = cimd_rows(url, max(args.iterations // 5, 100))
         print_table("Client ID Metadata Documents: a CIMD client's authorization request (SQLite)", cimd_table)
         with sqlite_url(directory) as url:
@@ -292,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         *resource_budget_lines(resource_overheads),
         *asgi_budget_lines(asgi_overheads, throughput_shares),
         *dpop_budget_lines(dpop_overheads),
+        *private_key_jwt_budget_lines(assertion_cost),
+        *device_budget_lines(device_figures),
         *cimd_budget_lines(cimd_fetches),
     ]:
         print(f"  {text} : {'ok' if within else 'OVER'}")

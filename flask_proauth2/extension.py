@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request
+from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
 from proauth2_wsgi import AccessToken, AuthorizationRequest, SettingsError, TemporarilyUnavailable
 from proauth2_wsgi import Proauth2 as Provider
+from proauth2_wsgi.device import DeviceRequest
 from proauth2_wsgi.endpoints import (
     AuthorizationServer,
     authorization_redirect,
@@ -27,7 +29,7 @@ from proauth2_wsgi.endpoints import (
     parse_authorization_request,
 )
 from proauth2_wsgi.endpoints.authorization import error_page_headers, error_page_status
-from proauth2_wsgi.errors import Proauth2Error
+from proauth2_wsgi.errors import InvalidRequestUri, Proauth2Error
 from proauth2_wsgi.middleware import TOKEN, annotate, dpop_checker, resource_request
 from proauth2_wsgi.oidc import Login, Step
 from proauth2_wsgi.oidc.claims import ClaimsLoader
@@ -223,6 +225,12 @@ class Proauth2:
             the identifier of the resource the app's own protected routes are:
             ``require_oauth`` refuses tokens for other resources, and its RFC 9728
             document is served at ``/.well-known/oauth-protected-resource<path>``.
+        ``PROAUTH2_DEVICE_VERIFICATION_URI`` (``None``)
+            the app's device verification page (RFC 8628), a path below the
+            issuer or a URL: set, it turns the device flow on (its endpoint,
+            its grant). ``PROAUTH2_DEVICE_CODE_LIFETIME`` (``600``),
+            ``PROAUTH2_DEVICE_POLL_INTERVAL`` (``5``),
+            ``PROAUTH2_DEVICE_USER_CODE_ATTEMPTS`` (``5``).
         ``PROAUTH2_ENDPOINTS_BEFORE_FLASK`` (``False``)
             answer the endpoints before Flask dispatches: 50-70 µs faster per
             request, but the app's request hooks (CORS, rate limits) skip them.
@@ -354,6 +362,10 @@ class Proauth2:
         ``error_description``). The extension ships a plain one; an app's own
         ``templates/proauth2/error.html`` takes its place.
         Call it again when the consent form is posted back to the same URL.
+        A pushed authorization request (RFC 9126: ``client_id`` and
+        ``request_uri`` only) is resolved here; its ``request_uri`` stays
+        valid until :meth:`authorization_response` (or an error redirect)
+        answers it.
         """
         state = _state()
         try:
@@ -374,12 +386,17 @@ class Proauth2:
         ``state`` and ``iss`` (RFC 6749 §4.1.2, RFC 9207), the consent
         remembered; denied: ``error=access_denied``. A ``303 See Other``, so
         that a posted consent form is not posted again to the client
-        (RFC 9700 §4.12).
+        (RFC 9700 §4.12). Either answer uses a pushed request's ``request_uri``
+        up (RFC 9126); when another answer used it first, the 400 error page.
         """
         provider = _state().provider
-        if approved:
-            return _see_other(authorization_redirect(provider, auth_request, user))
-        return _see_other(denial_redirect(provider, auth_request))
+        try:
+            if approved:
+                return _see_other(authorization_redirect(provider, auth_request, user))
+            return _see_other(denial_redirect(provider, auth_request))
+        except InvalidRequestUri as error:  # a pushed request another answer used up first
+            page = render_template(ERROR_TEMPLATE, error=error)
+            return make_response(page, error_page_status(error), error_page_headers(error))
 
     def authorization_step(self, auth_request: AuthorizationRequest, login: Login | None) -> Step:
         """What the request needs next: ``Step.LOGIN``, ``Step.CONSENT`` or ``Step.ANSWER``.
@@ -422,10 +439,57 @@ class Proauth2:
         """The redirect after the app ended the session: the client's registered URI with ``state``, or ``default``."""
         return _see_other(logout.redirect_url() or default)
 
-    def scope_descriptions(self, auth_request: AuthorizationRequest) -> dict[str, str]:
-        """The requested scopes with their ``PROAUTH2_SCOPES`` descriptions, for a consent page."""
+    def scope_descriptions(self, auth_request: AuthorizationRequest | DeviceRequest) -> dict[str, str]:
+        """The requested scopes with their ``PROAUTH2_SCOPES`` descriptions, for a consent (or device) page."""
         descriptions = _state().provider.settings.scopes
         return {name: descriptions.get(name, name) for name in sorted(auth_request.scopes)}
+
+    # -- the device flow's verification page (RFC 8628 §3.3) -------------------------------
+
+    def device_request(self, user_code: str | None = None, *, session_key: str | None = None) -> DeviceRequest:
+        """What the user code the user typed asks for (``client_name``, ``scopes``, ``audience``), before they decide.
+
+        ``user_code`` is by default the request's ``user_code`` (the form's, or
+        the query's: ``verification_uri_complete`` brings it). Wrong codes are
+        limited per code and per verification session: ``session_key`` names
+        the session, by default a random id kept in the Flask session (a
+        signed-in user's id is stronger: a fresh cookie does not reset it).
+        Raises :class:`~proauth2_wsgi.device.InvalidUserCode` (or its
+        :class:`~proauth2_wsgi.device.TooManyAttempts`): show the form again
+        with its ``error_description``.
+        """
+        return _state().provider.device_request(_user_code(user_code), session=session_key or _device_session())
+
+    def approve_device(
+        self, user_code: str | None, user: Login | str | int, *, session_key: str | None = None
+    ) -> DeviceRequest:
+        """The signed-in ``user`` (a :class:`~proauth2_wsgi.oidc.Login` or an id) approves: the device gets its tokens.
+
+        ``user_code`` None reads the request's. Post the approval form with
+        CSRF protection: the device's tokens act for this user.
+        """
+        provider = _state().provider
+        return provider.approve_device(_user_code(user_code), user, session=session_key or _device_session())
+
+    def deny_device(self, user_code: str | None = None, *, session_key: str | None = None) -> DeviceRequest:
+        """The user denies: the device's next poll gets ``access_denied``."""
+        return _state().provider.deny_device(_user_code(user_code), session=session_key or _device_session())
+
+
+#: the Flask session's member holding the verification session's id (the per-session limit's key)
+DEVICE_SESSION = "proauth2_device_session"
+
+
+def _device_session() -> str:
+    """This browser's verification session id, made on first use and kept in the Flask session."""
+    key = session.get(DEVICE_SESSION)
+    if not isinstance(key, str) or not key:
+        key = session[DEVICE_SESSION] = secrets.token_urlsafe(16)
+    return key
+
+
+def _user_code(user_code: str | None) -> str:
+    return request.values.get("user_code", "") if user_code is None else user_code
 
 
 def _vary(response: Response) -> Response:

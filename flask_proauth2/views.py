@@ -8,6 +8,7 @@ same (a wrong method included: the endpoint's JSON 405). Routes, with
 - ``proauth2.token``         ``<prefix>/token``        (RFC 6749 §3.2)
 - ``proauth2.revocation``    ``<prefix>/revoke``       (RFC 7009)
 - ``proauth2.introspection`` ``<prefix>/introspect``   (RFC 7662)
+- ``proauth2.pushed_authorization_request`` ``<prefix>/par`` (RFC 9126)
 - ``proauth2.registration``  ``<prefix>/register``     (RFC 7591, when ``PROAUTH2_REGISTRATION`` is on)
 - ``proauth2.metadata``      ``/.well-known/oauth-authorization-server`` (RFC 8414 §3, when
   ``PROAUTH2_ISSUER`` is set: the document must name its issuer; the endpoint

@@ -7,6 +7,13 @@ which may repeat). Its errors are of two kinds
 redirected — an unknown client, a missing or unregistered redirect URI, or a
 repeated ``client_id``/``redirect_uri`` — carry no ``redirect_uri``; every other
 one carries the ``redirect_uri`` and ``state`` to send it back with.
+
+Pushed authorization requests (RFC 9126, :mod:`~proauth2_wsgi.pushed_requests`)
+go through the same validation twice: when pushed (:meth:`AuthorizationRequests.push`,
+for the authenticated client), and when the authorization request names their
+``request_uri`` (:meth:`AuthorizationRequests.validate`), with the pushed
+parameters only. An error answering a pushed request carries its digest
+(``pushed_request``), and the answer — code, error redirect, denial — uses it up.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 from . import pkce, uris
 from .errors import (
     InvalidClient,
+    InvalidDPoPProof,
     InvalidRequest,
+    InvalidRequestUri,
     Proauth2Error,
     RequestNotSupported,
     RequestUriNotSupported,
@@ -29,6 +38,8 @@ from .models import AuthorizationRequest, Client
 from .oidc import parameters as oidc_parameters
 from .oidc.claims import parse_claims_request
 from .oidc.login import Login
+from .pushed_requests import PushedRequest, PushedRequests, is_pushed_reference, pushed_required
+from .request import Parameters
 from .scopes import grant_scope
 from .tokens import generate_id, generate_secret, hash_secret, is_thumbprint
 
@@ -36,11 +47,10 @@ if TYPE_CHECKING:
     from .clients import Clients
     from .keyset import KeySet
     from .records import Records
-    from .request import Parameters
     from .resources import Audiences
     from .settings import Settings
 
-__all__ = ["MAX_STATE_LENGTH", "PARAMETERS", "AuthorizationRequests"]
+__all__ = ["MAX_STATE_LENGTH", "PARAMETERS", "REPEATABLE", "AuthorizationRequests"]
 
 #: longest ``state`` value accepted in an authorization request
 MAX_STATE_LENGTH = 2000
@@ -56,7 +66,7 @@ PARAMETERS = (
     "resource",
 )
 #: parameters that may repeat (RFC 8707 §2: one ``resource`` per target)
-_REPEATABLE = frozenset({"resource"})
+REPEATABLE = frozenset({"resource"})
 #: parameters that decide where a response may go: repeated, the error is shown, not redirected
 _REDIRECT_DECIDING = ("client_id", "redirect_uri")
 
@@ -79,6 +89,8 @@ class AuthorizationRequests:
         self._keys = keys
         self._audiences = audiences
         self._now = now
+        #: the pushed requests (RFC 9126) authorization requests may name by ``request_uri``
+        self.pushed = PushedRequests(settings, records, now)
 
     def check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> tuple[Client, str]:
         """The client and the redirect URI to answer on; raises the errors that must NOT redirect.
@@ -100,7 +112,63 @@ class AuthorizationRequests:
         return client, redirect_uri
 
     def validate(self, params: Parameters) -> AuthorizationRequest:
-        """Validate an authorization request's parameters before the app asks the user for consent."""
+        """Validate an authorization request's parameters before the app asks the user for consent.
+
+        A ``request_uri`` from the PAR endpoint (RFC 9126 §4) stands for the
+        parameters pushed: only ``client_id`` is read beside it.
+        """
+        request_uris = params.getlist("request_uri")
+        if any(is_pushed_reference(value) for value in request_uris):
+            return self._validate_pushed(params)
+        return self._validate(params)
+
+    def _validate_pushed(self, params: Parameters) -> AuthorizationRequest:
+        """RFC 9126 §4: resolve the ``request_uri``, then validate what was pushed; shown, never redirected."""
+        if any(name in ("client_id", "request_uri") for name in params.repeated()):
+            raise InvalidRequest("client_id or request_uri is repeated")
+        client_id = params.get("client_id")
+        if client_id is None:
+            raise InvalidRequest("client_id is required")
+        request_uri = params.get("request_uri")
+        assert request_uri is not None  # validate() saw it
+        pushed_params, key = self.pushed.resolve(client_id, request_uri)
+        return self._validate(pushed_params, pushed=key)
+
+    def push(self, client: Client, params: Parameters, dpop_jkt: str | None = None) -> PushedRequest:
+        """Validate and store a pushed authorization request of the authenticated ``client`` (RFC 9126 §2).
+
+        The parameters get exactly an authorization request's validation; a
+        ``client_id`` in them must be the client's (RFC 9126 §2.1 requires
+        it). ``dpop_jkt`` is the thumbprint of the request's DPoP proof (RFC
+        9449 §10.1): it binds the code as ``dpop_jkt`` does, and must match
+        one the parameters name. Every error is for the PAR endpoint's JSON
+        response, never a redirect.
+        """
+        for name in ("request_uri", "request"):  # RFC 9126 §2.1, §3: no reference, and no request objects here
+            if name in params:
+                raise InvalidRequest(f"{name} is not accepted in a pushed authorization request")
+        named = params.get("client_id")
+        if named is None:
+            raise InvalidRequest("client_id is required (RFC 9126 section 2.1)")
+        if named != client.client_id:
+            raise InvalidRequest("client_id differs from the client the credentials authenticate")
+        if dpop_jkt is not None:
+            given = params.get("dpop_jkt")
+            if given is None:
+                params = Parameters([*_pairs(params), ("dpop_jkt", dpop_jkt)])
+            elif given != dpop_jkt:
+                raise InvalidDPoPProof("the DPoP proof's key is not the one dpop_jkt names (RFC 9449 section 10.1)")
+        try:
+            self._validate(params, pushing=True)
+        except Proauth2Error as exc:
+            exc.redirect_uri, exc.state = None, None  # answered at the PAR endpoint, as JSON
+            raise
+        return self.pushed.store(client.client_id, params)
+
+    def _validate(
+        self, params: Parameters, pushed: str | None = None, *, pushing: bool = False
+    ) -> AuthorizationRequest:
+        """Validate parameters: sent (``pushed`` and ``pushing`` unset), being pushed, or pushed under ``pushed``."""
         repeated = params.repeated()
         if any(name in _REDIRECT_DECIDING for name in repeated):
             raise InvalidRequest("client_id or redirect_uri is repeated")
@@ -110,7 +178,13 @@ class AuthorizationRequests:
         # A repeated or over-long state is not echoed back.
         state = states[0] if len(states) == 1 and len(states[0]) <= MAX_STATE_LENGTH else None
         try:
-            params.check_repeats(_REPEATABLE)
+            if pushed is None and not pushing and pushed_required(self._settings, client):
+                raise InvalidRequest("this client must push its authorization requests first (RFC 9126)")
+            if pushed is None and params.get("request_uri") is not None:
+                raise RequestUriNotSupported(
+                    "request_uri: only the pushed authorization request endpoint's are accepted"
+                )
+            params.check_repeats(REPEATABLE)
             if states and state is None:
                 raise InvalidRequest("state is too long")
             response_type = params.get("response_type")
@@ -129,7 +203,7 @@ class AuthorizationRequests:
             dpop_jkt = _dpop_jkt(params.get("dpop_jkt"))
             openid = self._openid(client, scopes, params) if self._settings.openid and "openid" in scopes else {}
         except Proauth2Error as exc:
-            exc.redirect_uri, exc.state = target, state
+            exc.redirect_uri, exc.state, exc.pushed_request = target, state, pushed
             raise
         if openid and "offline_access" in scopes and "consent" not in openid["prompt"]:
             scopes = scopes - {"offline_access"}  # OIDC Core §11: ignored unless the user is asked to consent
@@ -143,6 +217,7 @@ class AuthorizationRequests:
             code_challenge_method=method,
             resources=resources,
             dpop_jkt=dpop_jkt,
+            pushed_request=pushed,
             **openid,
         )
 
@@ -150,8 +225,6 @@ class AuthorizationRequests:
         """The OpenID Connect parameters of an authentication request (OIDC Core §3.1.2.1)."""
         if params.get("request") is not None:
             raise RequestNotSupported("request objects are not supported")
-        if params.get("request_uri") is not None:
-            raise RequestUriNotSupported("request_uri is not supported here")
         return {
             "nonce": oidc_parameters.parse_text("nonce", params.get("nonce"), oidc_parameters.MAX_NONCE_LENGTH),
             "prompt": oidc_parameters.parse_prompt(params.get("prompt")),
@@ -206,28 +279,33 @@ class AuthorizationRequests:
         """
         login = as_login(user, self._now())
         code = generate_secret()
-        self._records.add_code(
-            {
-                "code_hash": hash_secret(code),
-                "client_id": request.client.client_id,
-                "user_id": login.user_id,
-                "redirect_uri": request.redirect_uri,
-                "redirect_uri_given": request.redirect_uri_given,
-                "scopes": request.scopes,
-                "code_challenge": request.code_challenge,
-                "code_challenge_method": request.code_challenge_method,
-                "grant_id": generate_id(),
-                "expires_at": self._now() + self._settings.code_lifetime,
-                "used": False,
-                "nonce": request.nonce,
-                "auth_time": login.auth_time,
-                "acr": login.acr,
-                "amr": list(login.amr),
-                "claims": request.claims,
-                "audience": list(request.resources),
-                "jkt": request.dpop_jkt,
-            }
-        )
+        record = {
+            "code_hash": hash_secret(code),
+            "client_id": request.client.client_id,
+            "user_id": login.user_id,
+            "redirect_uri": request.redirect_uri,
+            "redirect_uri_given": request.redirect_uri_given,
+            "scopes": request.scopes,
+            "code_challenge": request.code_challenge,
+            "code_challenge_method": request.code_challenge_method,
+            "grant_id": generate_id(),
+            "expires_at": self._now() + self._settings.code_lifetime,
+            "used": False,
+            "nonce": request.nonce,
+            "auth_time": login.auth_time,
+            "acr": login.acr,
+            "amr": list(login.amr),
+            "claims": request.claims,
+            "audience": list(request.resources),
+            "jkt": request.dpop_jkt,
+        }
+        if request.pushed_request is None:
+            self._records.add_code(record)
+            return code
+        with self._records.atomic():  # RFC 9126 §4: one code per pushed request, however many approvals race
+            if not self.pushed.spend(request.pushed_request):
+                raise InvalidRequestUri("the request_uri was used already")
+            self._records.add_code(record)
         return code
 
     def response(self, request: AuthorizationRequest, user: Login | str | int) -> dict[str, str]:
@@ -244,6 +322,19 @@ class AuthorizationRequests:
         if self._settings.issuer:
             response["iss"] = self._settings.issuer
         return response
+
+    def error_response(self, error: Proauth2Error) -> dict[str, str]:
+        """The parameters of an error response to redirect with (RFC 6749 §4.1.2.1, RFC 9207 ``iss``).
+
+        A pushed request the error answers is used up (RFC 9126 §4): the
+        client starts again with a new one.
+        """
+        if error.pushed_request is not None:
+            self.pushed.spend(error.pushed_request)
+        params = error.to_dict()
+        if self._settings.issuer:
+            params["iss"] = self._settings.issuer
+        return params
 
 
 #: longest user id (what the app identifies its user by)
@@ -266,6 +357,10 @@ def user_id_text(user_id: object) -> str:
     if not 0 < len(text) <= MAX_USER_ID_LENGTH or not text.isprintable():
         raise InvalidRequest(f"user_id must be 1 to {MAX_USER_ID_LENGTH} printable characters")
     return text
+
+
+def _pairs(params: Parameters) -> list[tuple[str, str]]:
+    return [(name, value) for name in params for value in params.getlist(name)]
 
 
 def _dpop_jkt(value: str | None) -> str | None:

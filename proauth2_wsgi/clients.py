@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import uris
 from .errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, InvalidScope
 from .models import Client, ClientCredentials
+from .pushed_requests import REQUIRE_PUSHED
 from .resources import CLIENT_RESOURCES
 from .scopes import format_scope, parse_scope
 from .tokens import generate_id, generate_secret, hash_secret
@@ -121,6 +122,11 @@ class Clients:
         ``metadata`` is the rest of its registered metadata (a JSON object).
         """
         method = self._methods.get(auth_method)
+        if method is None and auth_method == "client_secret_jwt":
+            raise InvalidClientMetadata(
+                "client_secret_jwt is not offered: the server would have to keep the client secret in plain text "
+                "(it keeps only a digest); use private_key_jwt, which shares no secret"
+            )
         if method is None:
             raise InvalidClientMetadata(
                 f"unsupported token_endpoint_auth_method (supported: {', '.join(self._methods.names())})"
@@ -133,8 +139,8 @@ class Clients:
             default_scope,
             method,
         )
-        extra = self._checked_metadata(metadata or {})
-        secret = generate_secret() if method.confidential else None
+        extra = method.checked_metadata(self._checked_metadata(metadata or {}))
+        secret = generate_secret() if method.confidential and method.uses_secret else None
         client_id = generate_id()
         self._records.add_client(
             {
@@ -176,7 +182,7 @@ class Clients:
             method,
         )
         if metadata is not None:
-            fields["metadata"] = self._checked_metadata({**client.metadata, **metadata})
+            fields["metadata"] = method.checked_metadata(self._checked_metadata({**client.metadata, **metadata}))
         self._records.update_client(client.client_id, fields)
         updated = self._registered(client.client_id)
         assert updated is not None  # just written
@@ -189,6 +195,9 @@ class Clients:
             raise InvalidClient("no such client")
         if client.is_public:
             raise InvalidClientMetadata("a public client has no secret to rotate")
+        method = self._methods.get(client.auth_method)
+        if method is not None and not method.uses_secret:
+            raise InvalidClientMetadata(f"a client authenticating with {method.name} has no secret to rotate")
         secret = generate_secret()
         self._records.update_client(client.client_id, {"secret_hash": hash_secret(secret)})
         return ClientCredentials(client.client_id, secret)
@@ -248,6 +257,9 @@ class Clients:
             not isinstance(allowed, list) or not all(identifier in self._resources for identifier in allowed)
         ):
             raise InvalidClientMetadata(f"{CLIENT_RESOURCES}: a list of this server's resource identifiers")
+        required = metadata.get(REQUIRE_PUSHED)
+        if required is not None and not isinstance(required, bool):  # RFC 9126 §6: no "true" passing for false
+            raise InvalidClientMetadata(f"{REQUIRE_PUSHED} must be true or false")
         return dict(metadata)
 
     # -- checks -------------------------------------------------------------------------

@@ -9,7 +9,9 @@ OAuth ``error`` code, an optional ``error_description`` / ``error_uri``, the
 - RFC 6750 §3.1 (bearer token errors),
 - RFC 7009 §2.2.1 (revocation), RFC 7662 (introspection),
 - RFC 7591 §3.2.2 (registration),
+- RFC 8628 §3.5 (the device authorization grant's polling errors),
 - RFC 9449 §5, §7.1, §8 (DPoP proofs and nonces).
+- RFC 9101 §7 (``invalid_request_uri``: a pushed request, RFC 9126, that cannot be used).
 
 The status comes from the error code (:data:`STATUS_BY_ERROR`); only the HTTP
 adapters change it, for what HTTP itself decides (405, 413). A storage outage
@@ -28,7 +30,9 @@ __all__ = [
     "STATUS_BY_ERROR",
     "AccessDenied",
     "AccountSelectionRequired",
+    "AuthorizationPending",
     "ConsentRequired",
+    "ExpiredToken",
     "InsufficientScope",
     "InteractionRequired",
     "InvalidClient",
@@ -37,6 +41,7 @@ __all__ = [
     "InvalidGrant",
     "InvalidRedirectUri",
     "InvalidRequest",
+    "InvalidRequestUri",
     "InvalidScope",
     "InvalidTarget",
     "InvalidToken",
@@ -45,6 +50,7 @@ __all__ = [
     "RequestNotSupported",
     "RequestUriNotSupported",
     "ServerError",
+    "SlowDown",
     "TemporarilyUnavailable",
     "UnauthorizedClient",
     "UnsupportedGrantType",
@@ -75,9 +81,13 @@ STATUS_BY_ERROR: dict[str, int] = {
     "account_selection_required": 400,
     "request_not_supported": 400,
     "request_uri_not_supported": 400,
+    "invalid_request_uri": 400,
     "invalid_target": 400,
     "invalid_dpop_proof": 400,
     "use_dpop_nonce": 400,
+    "authorization_pending": 400,
+    "slow_down": 400,
+    "expired_token": 400,
 }
 
 # RFC 6749 §5.2: error and error_description are limited to
@@ -101,7 +111,9 @@ class Proauth2Error(Exception):
     the subclasses below only pre-fill ``error``. ``redirect_uri`` is set on
     authorization-request errors that must be delivered back to the client by
     redirect (RFC 6749 §4.1.2.1); it stays ``None`` for the errors that must
-    not redirect (unknown client, bad redirect_uri).
+    not redirect (unknown client, bad redirect_uri). ``pushed_request`` is
+    the digest of the pushed request (RFC 9126) such an error answers: it is
+    used up when the error is redirected.
     """
 
     #: the default ``error`` code of a subclass
@@ -124,6 +136,7 @@ class Proauth2Error(Exception):
         self.state = state
         self.status_code = status_code or STATUS_BY_ERROR.get(self.error, 400)
         self.redirect_uri = redirect_uri
+        self.pushed_request: str | None = None
         self.headers: dict[str, str] = dict(headers or {})
         super().__init__(self.error if not self.error_description else f"{self.error}: {self.error_description}")
 
@@ -250,6 +263,36 @@ class UseDPoPNonce(_CodedError):
         )
 
 
+class AuthorizationPending(_CodedError):
+    """RFC 8628 §3.5: the user has not decided yet; the device polls again after ``interval`` seconds.
+
+    "The authorization request is still pending as the end user hasn't yet
+    completed the user-interaction steps."
+    """
+
+    error_code = "authorization_pending"
+
+
+class SlowDown(_CodedError):
+    """RFC 8628 §3.5: still pending, and the device polled too soon: its interval grows by 5 seconds.
+
+    "A variant of authorization_pending, the authorization request is still
+    pending and polling should continue, but the interval MUST be increased
+    by 5 seconds for this and all subsequent requests."
+    """
+
+    error_code = "slow_down"
+
+
+class ExpiredToken(_CodedError):
+    """RFC 8628 §3.5: the device code expired before the user approved; the device may start again.
+
+    "The device_code has expired, and the device authorization session has concluded."
+    """
+
+    error_code = "expired_token"
+
+
 class InvalidRedirectUri(_CodedError):
     """RFC 7591 §3.2.2: a redirect URI in a registration request is not acceptable."""
 
@@ -296,6 +339,15 @@ class RequestUriNotSupported(_CodedError):
     """OIDC Core §3.1.2.6: the ``request_uri`` parameter is not supported."""
 
     error_code = "request_uri_not_supported"
+
+
+class InvalidRequestUri(_CodedError):
+    """RFC 9101 §7: the ``request_uri`` is unknown, expired, used or another client's (RFC 9126 §4).
+
+    Shown to the user, never redirected: nothing of the request can be trusted.
+    """
+
+    error_code = "invalid_request_uri"
 
 
 class ServerError(_CodedError):

@@ -162,6 +162,8 @@ class AuthorizationRequest:
     resources: tuple[str, ...] = ()
     #: the thumbprint of the DPoP key the code is bound to (RFC 9449 §10 ``dpop_jkt``)
     dpop_jkt: str | None = None
+    #: the digest of the ``request_uri`` whose pushed parameters these are (RFC 9126), used up by the answer
+    pushed_request: str | None = None
 
     @property
     def scope(self) -> str:

@@ -32,9 +32,17 @@ from .client_auth import (
     presented_credentials,
 )
 from .clients import DEFAULT_AUTH_METHOD, Clients
+from .device import DeviceAuthorization, DeviceFlow, DeviceRequest
 from .discovery import EndpointComponent, server_metadata
 from .dpop import DPoPChecker, DPoPNonces, ProofVerifier, proof_value
-from .errors import InsufficientScope, InvalidClient, InvalidToken, UnauthorizedClient, UnsupportedGrantType
+from .errors import (
+    InsufficientScope,
+    InvalidClient,
+    InvalidToken,
+    Proauth2Error,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+)
 from .grants import Grant, GrantContext, TokenRequest, default_grants
 from .introspection import introspect_token
 from .issuance import (
@@ -54,6 +62,7 @@ from .oidc.claims import ClaimsLoader, released_claims
 from .oidc.id_tokens import IdTokens
 from .oidc.login import Login, Step, next_step
 from .oidc.logout import LogoutRequest, validate_logout_request
+from .pushed_requests import PushedRequest
 from .records import Records
 from .registry import Registry
 from .request import EndpointRequest, Parameters
@@ -113,9 +122,9 @@ class Proauth2:
         self.audiences = Audiences(self.resources, own_scopes)
         #: the host app's user claims (OpenID Connect): ``(user_id, scopes, claims_request) -> dict``
         self.claims_loader: ClaimsLoader | None = None
-        for grant in default_grants():
+        for grant in default_grants(device=self.settings.device_verification_uri is not None):
             self.grants.register(grant)
-        for method in default_methods():
+        for method in default_methods(self.settings):
             self.client_auth_methods.register(method)
         self.token_formats.register(OpaqueFormat())
         self.token_types.register(DPoPType())
@@ -150,6 +159,8 @@ class Proauth2:
         self.authorizations = AuthorizationRequests(
             self.settings, self.records, self.clients, self.keys, self.audiences, self.now
         )
+        #: the device authorization grant's codes and verification (RFC 8628), limits against guessing
+        self.device = DeviceFlow(self.settings, self.records, self.clients, self.audiences, self.now)
         self.token_issuer = TokenIssuer(
             self.settings,
             self.records,
@@ -283,7 +294,7 @@ class Proauth2:
     def validate_authorization_request(
         self,
         client_id: str | None,
-        response_type: str | None,
+        response_type: str | None = None,
         redirect_uri: str | None = None,
         scope: str | None = None,
         state: str | None = None,
@@ -296,6 +307,8 @@ class Proauth2:
         Errors for an unknown client or a bad redirect URI have no
         ``redirect_uri`` (show them); every other error carries the
         ``redirect_uri`` and ``state`` to redirect back with (RFC 6749 §4.1.2.1).
+        A pushed request is ``validate_authorization_request(client_id,
+        request_uri=...)`` (RFC 9126 §4).
         """
         return self.parse_authorization_request(
             {
@@ -309,6 +322,37 @@ class Proauth2:
                 **parameters,
             }
         )
+
+    def push_authorization_request(
+        self,
+        client_id: str,
+        client_secret: str | None = None,
+        *,
+        auth_method: str | None = None,
+        **parameters: str | Iterable[str] | None,
+    ) -> dict[str, Any]:
+        """Push an authorization request (RFC 9126 §2) for an authenticated client: ``{request_uri, expires_in}``.
+
+        ``parameters`` are the authorization request's (``response_type=``,
+        ``redirect_uri=``, ``scope=``, ``code_challenge=``...; ``resource``
+        may be a list); the authorization request then carries only
+        ``client_id`` and the ``request_uri``.
+        """
+        params = Parameters.of({**parameters, "client_id": client_id})
+        client = self.clients.authenticate(
+            self._presented(client_id, client_secret, auth_method), self._auth_context(None)
+        )
+        return self.authorizations.push(client, params).to_response()
+
+    def par_request(self, request: EndpointRequest) -> PushedRequest:
+        """Run a pushed authorization request as the PAR endpoint received it (RFC 9126 §2, RFC 9449 §10.1).
+
+        The client authenticates by its registered method (a public client by
+        its ``client_id``); a DPoP proof is verified and spent, and binds the
+        code as ``dpop_jkt`` does.
+        """
+        client = self.authenticate_client_request(request)
+        return self.authorizations.push(client, request.params, self._dpop_key(request))
 
     def issue_code(self, request: AuthorizationRequest, user: Login | str | int) -> str:
         """Issue a one-time authorization code for a validated request the user approved.
@@ -324,6 +368,13 @@ class Proauth2:
         The user's consent to the request's scopes is remembered.
         """
         return self.authorizations.response(request, user)
+
+    def authorization_error(self, error: Proauth2Error) -> dict[str, str]:
+        """The parameters of a redirected authorization error: ``error``, ``state``, ``iss`` (RFC 9207).
+
+        A pushed request it answers is used up (RFC 9126 §4).
+        """
+        return self.authorizations.error_response(error)
 
     def next_step(self, request: AuthorizationRequest, login: Login | None) -> Step:
         """What the request needs next: a login, a consent, or the answer (OIDC Core §3.1.2.3).
@@ -399,6 +450,50 @@ class Proauth2:
             client_id, response_type, redirect_uri, scope, state, code_challenge, code_challenge_method, **parameters
         )
         return self.authorization_response(request, user_id)
+
+    # -- the device flow (RFC 8628) ------------------------------------------------
+
+    def request_device_authorization(
+        self,
+        client_id: str,
+        client_secret: str | None = None,
+        *,
+        auth_method: str | None = None,
+        scope: str | None = None,
+        resource: str | Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """A device authorization request (RFC 8628 §3.1) for an authenticated client: the §3.2 response."""
+        client = self.clients.authenticate(
+            self._presented(client_id, client_secret, auth_method), self._auth_context(None)
+        )
+        return self.device.authorize(client, Parameters.of({"scope": scope, "resource": resource})).to_response()
+
+    def device_authorization_request(self, request: EndpointRequest) -> DeviceAuthorization:
+        """Run a device authorization request as its endpoint received it: the client authenticated by its method.
+
+        A DPoP proof (RFC 9449) is verified and spent, and binds the device code to its key.
+        """
+        client = self.authenticate_client_request(request)
+        return self.device.authorize(client, request.params, self._dpop_key(request))
+
+    def device_request(self, user_code: str, *, session: str | None = None) -> DeviceRequest:
+        """What the user code a user typed asks for (client, scopes, audience), for the verification page.
+
+        ``session`` identifies the verification session (a login session's
+        id, the user's id): it may enter ``device_user_code_attempts`` wrong
+        codes, then waits (:class:`~proauth2_wsgi.device.TooManyAttempts`).
+        An unknown, expired, used or locked code is the one
+        :class:`~proauth2_wsgi.device.InvalidUserCode`.
+        """
+        return self.device.request(user_code, session)
+
+    def approve_device(self, user_code: str, user: Login | str | int, *, session: str | None = None) -> DeviceRequest:
+        """The signed-in user approves the device's request; its next poll gets the tokens (RFC 8628 §3.3)."""
+        return self.device.approve(user_code, user, session)
+
+    def deny_device(self, user_code: str, *, session: str | None = None) -> DeviceRequest:
+        """The user denies the device's request; its next poll gets ``access_denied`` (RFC 8628 §3.5)."""
+        return self.device.deny(user_code, session)
 
     # -- tokens -----------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 The only module that names a table. It owns the two sequences every
 one-time credential needs — :meth:`Records.redeem` (read, detect a replay and
-revoke its grant, compare-and-set, issue: codes, rotating refresh tokens and,
-later, device codes) and the grant-wide revocations — and it is the provider's
+revoke its grant, compare-and-set, issue: codes, rotating refresh tokens and
+device codes) and the grant-wide revocations — and it is the provider's
 storage boundary: the store's errors are translated here, once.
 
 - :class:`~proauth2_wsgi.stores.errors.StorageUnavailable` (an outage, a
@@ -29,14 +29,14 @@ from .stores.base import DataStore, Record
 from .stores.errors import DuplicateKey, SchemaViolation, StorageUnavailable
 from .tokens import hash_secret
 
-__all__ = ["CODES", "REFRESH_TOKENS", "OneTime", "Records", "consent_id"]
+__all__ = ["CODES", "DEVICE_CODES", "PUSHED_REQUESTS", "REFRESH_TOKENS", "OneTime", "Records", "consent_id"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 _TOKEN_TABLES = ("access_tokens", "refresh_tokens")
-_GRANT_TABLES = ("codes", "access_tokens", "refresh_tokens")
-_EXPIRING_TABLES = (*_GRANT_TABLES, "dpop_proofs")
+_GRANT_TABLES = ("codes", "access_tokens", "refresh_tokens", "pushed_requests", "device_codes")
+_EXPIRING_TABLES = (*_GRANT_TABLES, "dpop_proofs", "client_assertions")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ class OneTime:
 CODES = OneTime("codes", "code_hash", {"used": False})
 #: refresh tokens (RFC 9700 §4.14.2: rotated, each used at most once)
 REFRESH_TOKENS = OneTime("refresh_tokens", "token_hash", {"used": False, "revoked": False})
+#: pushed authorization requests (RFC 9126 §4: a ``request_uri`` answers one authorization request)
+PUSHED_REQUESTS = OneTime("pushed_requests", "request_uri_hash", {"used": False})
+#: device codes (RFC 8628 §3.5): redeemed once, after the user approved
+DEVICE_CODES = OneTime("device_codes", "device_code_hash", {"used": False, "status": "approved"})
 
 
 def consent_id(client_id: str, user_id: str) -> str:
@@ -139,6 +143,50 @@ class Records:
     def add_code(self, record: Mapping[str, Any]) -> None:
         """Store a new authorization code (by its digest)."""
         self.store.store("codes", **record)
+
+    @_boundary
+    def add_pushed_request(self, record: Mapping[str, Any]) -> None:
+        """Store a pushed authorization request (RFC 9126), by the digest of its ``request_uri``."""
+        self.store.store("pushed_requests", **record)
+
+    @_boundary
+    def pushed_request(self, request_uri_hash: str) -> Record | None:
+        """The pushed authorization request stored under ``request_uri_hash``, or None."""
+        return self._lookup("pushed_requests", request_uri_hash=request_uri_hash)
+
+    @_boundary
+    def spend(self, kind: OneTime, key: str) -> bool:
+        """Mark the one-time record under ``key`` used (a compare-and-set): True for the one caller that did.
+
+        False when it was used already, or is not there: of any number of
+        concurrent callers, exactly one gets True.
+        """
+        return self.store.update(kind.table, {kind.key: key, **kind.unused}, {"used": True}) > 0
+
+    # -- device codes (RFC 8628) ----------------------------------------------------
+
+    @_boundary
+    def add_device_code(self, record: Mapping[str, Any]) -> None:
+        """Store a new device authorization (by its device code's digest)."""
+        self.store.store("device_codes", **record)
+
+    @_boundary
+    def device_code(self, device_code_hash: str) -> Record | None:
+        """The device authorization stored under ``device_code_hash``, or None."""
+        return self._lookup("device_codes", device_code_hash=device_code_hash)
+
+    @_boundary
+    def device_codes_with_prefix(self, prefix: str) -> list[Record]:
+        """The device authorizations whose user code starts with ``prefix`` (live or not, until purged)."""
+        try:
+            return self.store.fetch_all("device_codes", user_code_prefix=prefix)
+        except SchemaViolation:  # a prefix no row could have
+            return []
+
+    @_boundary
+    def update_device_code(self, device_code_hash: str, expected: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Set ``values`` on a device authorization still as ``expected`` (a compare-and-set): True if it was."""
+        return self.store.update("device_codes", {"device_code_hash": device_code_hash, **expected}, values) > 0
 
     @_boundary
     def add_access_token(self, record: Mapping[str, Any]) -> None:
@@ -302,6 +350,23 @@ class Records:
         """Record a DPoP proof by its digest: True the first time, False for a replay (any process, any worker)."""
         try:
             self.store.store("dpop_proofs", proof_hash=proof_hash, expires_at=expires_at)
+        except DuplicateKey:
+            return False
+        return True
+
+    # -- client assertions (RFC 7523 §3) ------------------------------------------------
+
+    @_boundary
+    def first_assertion_use(self, client_id: str, jti: str, expires_at: int) -> bool:
+        """Record a client assertion's ``jti``: True the first time, False for a replay (any process, any worker).
+
+        RFC 7523 §3 item 7: a ``jti`` is used once. It is kept, by the digest
+        of ``client_id:jti`` (each client is its own issuer), until
+        ``expires_at``, when :meth:`purge_expired` may drop it.
+        """
+        assertion_hash = hash_secret(f"{client_id}:{jti}")
+        try:
+            self.store.store("client_assertions", assertion_hash=assertion_hash, expires_at=expires_at)
         except DuplicateKey:
             return False
         return True

@@ -26,6 +26,7 @@ from .dpop.proofs import DEFAULT_ALGORITHMS as DPOP_ALGORITHMS
 from .dpop.proofs import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
 from .resources import Resource, parse_resources
 from .scopes import parse_scope
+from .uris import validate_web_url
 
 #: seconds an access token lives
 DEFAULT_ACCESS_TOKEN_LIFETIME = 3600
@@ -64,6 +65,21 @@ DEFAULT_CIMD_CACHE_MIN_TTL = 60
 DEFAULT_CIMD_CACHE_MAX_TTL = 86400
 #: client metadata documents kept per process
 DEFAULT_CIMD_CACHE_SIZE = 1000
+
+#: seconds a pushed authorization request's ``request_uri`` lives (RFC 9126 §2.2), and at most
+DEFAULT_PAR_LIFETIME = 60
+MAX_PAR_LIFETIME = 600
+#: seconds a device code lives (RFC 8628 §3.2), and at most
+DEFAULT_DEVICE_CODE_LIFETIME = 600
+MAX_DEVICE_CODE_LIFETIME = 1800
+#: seconds a device waits between two polls of the token endpoint (RFC 8628 §3.2 ``interval``)
+DEFAULT_DEVICE_POLL_INTERVAL = 5
+#: wrong user codes one verification session, or one device code, may see before it is locked (RFC 8628 §5.1)
+DEFAULT_DEVICE_USER_CODE_ATTEMPTS = 5
+#: the JWS algorithms of ``private_key_jwt`` client assertions (RFC 7523 §3), asymmetric only
+CLIENT_ASSERTION_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+#: seconds a client assertion may live from ``iat`` (or now) to ``exp``
+DEFAULT_CLIENT_ASSERTION_MAX_LIFETIME = 300
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -145,6 +161,22 @@ class Settings:
     dpop_nonce: bool = False
     #: 32+ characters every worker makes and checks nonces with; None: derived from ``key_secret``
     dpop_nonce_secret: str | None = field(default=None, repr=False)
+    #: seconds a pushed authorization request's ``request_uri`` lives (RFC 9126 §2.2)
+    par_lifetime: int = DEFAULT_PAR_LIFETIME
+    #: every authorization request must be pushed first (RFC 9126 §5); per client: its metadata says so
+    require_pushed_authorization_requests: bool = False
+    #: seconds a device code lives (RFC 8628 §3.2 ``expires_in``)
+    device_code_lifetime: int = DEFAULT_DEVICE_CODE_LIFETIME
+    #: seconds a device waits between polls (RFC 8628 §3.2 ``interval``)
+    device_poll_interval: int = DEFAULT_DEVICE_POLL_INTERVAL
+    #: where users enter user codes (RFC 8628 ``verification_uri``): an absolute URL or a path below the issuer
+    device_verification_uri: str | None = None
+    #: wrong user codes a verification session, or a device code, may see before it is locked (RFC 8628 §5.1)
+    device_user_code_attempts: int = DEFAULT_DEVICE_USER_CODE_ATTEMPTS
+    #: the algorithms ``private_key_jwt`` client assertions may be signed with (RFC 7523 §3)
+    client_assertion_algorithms: tuple[str, ...] = CLIENT_ASSERTION_ALGORITHMS
+    #: seconds a client assertion may live (its ``exp`` at most this far ahead)
+    client_assertion_max_lifetime: int = DEFAULT_CLIENT_ASSERTION_MAX_LIFETIME
     #: the time source (seconds since the epoch); tests inject their own
     clock: Callable[[], float] = time.time
 
@@ -174,6 +206,20 @@ class Settings:
         object.__setattr__(self, "default_scope", default)
         _positive_int("id_token_lifetime", self.id_token_lifetime)
         _positive_int("key_grace_period", self.key_grace_period)
+        _positive_int("par_lifetime", self.par_lifetime, MAX_PAR_LIFETIME)
+        _positive_int("device_code_lifetime", self.device_code_lifetime, MAX_DEVICE_CODE_LIFETIME)
+        _positive_int("device_poll_interval", self.device_poll_interval, self.device_code_lifetime)
+        _positive_int("client_assertion_max_lifetime", self.client_assertion_max_lifetime, 3600)
+        if isinstance(self.device_user_code_attempts, bool) or not (
+            isinstance(self.device_user_code_attempts, int) and self.device_user_code_attempts > 0
+        ):
+            raise SettingsError("device_user_code_attempts: expected a positive whole number")
+        assertion_algorithms = self.client_assertion_algorithms
+        if isinstance(assertion_algorithms, str):
+            assertion_algorithms = tuple(assertion_algorithms.split())
+        if not assertion_algorithms or any(alg not in CLIENT_ASSERTION_ALGORITHMS for alg in assertion_algorithms):
+            raise SettingsError(f"client_assertion_algorithms: choose among {', '.join(CLIENT_ASSERTION_ALGORITHMS)}")
+        object.__setattr__(self, "client_assertion_algorithms", tuple(assertion_algorithms))
         for name in (
             "require_pkce",
             "allow_plain_pkce",
@@ -182,6 +228,7 @@ class Settings:
             "client_id_metadata_documents",
             "cimd_allow_loopback",
             "dpop_nonce",
+            "require_pushed_authorization_requests",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name}: expected True or False, got {getattr(self, name)!r}")
@@ -200,6 +247,7 @@ class Settings:
         self._check_resources()
         self._check_metadata_documents()
         self._check_dpop()
+        self._check_device_verification_uri()
         if self.openid:
             if not self.issuer:
                 raise SettingsError("openid: OpenID Connect needs an issuer (ID tokens name it)")
@@ -329,6 +377,29 @@ class Settings:
     def pkce_methods(self) -> tuple[str, ...]:
         """The ``code_challenge_method`` values this server accepts."""
         return ("S256", "plain") if self.allow_plain_pkce else ("S256",)
+
+    def _check_device_verification_uri(self) -> None:
+        uri = self.device_verification_uri
+        if uri is None:
+            return
+        if not isinstance(uri, str) or "#" in uri:
+            raise SettingsError("device_verification_uri: expected an https URL or a path such as /device")
+        if uri.startswith("/") and not uri.startswith("//"):
+            if not self.issuer:
+                raise SettingsError("device_verification_uri: a path is below the issuer: set issuer too")
+            uri = self.issuer.rstrip("/") + uri
+        try:
+            validate_web_url(uri)
+        except ValueError as exc:
+            raise SettingsError(f"device_verification_uri: {exc}") from None
+
+    @property
+    def device_verification_url(self) -> str | None:
+        """RFC 8628 §3.2 ``verification_uri``: absolute (a path is below the issuer); None: no device flow."""
+        uri = self.device_verification_uri
+        if uri is not None and uri.startswith("/") and self.issuer:
+            return self.issuer.rstrip("/") + uri
+        return uri
 
 
 def from_text(value: Any, default: Any) -> Any:

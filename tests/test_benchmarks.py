@@ -25,6 +25,8 @@ def test_the_benchmarks_run_every_part() -> None:
         "OpenID Connect:",
         "Resource servers:",
         "DPoP:",
+        "private_key_jwt:",
+        "Device grant:",
         "Client ID Metadata Documents:",
         "ASGI:",
         "Validation vs",
@@ -36,3 +38,5 @@ def test_the_benchmarks_run_every_part() -> None:
     assert "ASGI middleware, valid token, cache_ttl=5" in done.stdout
     assert "CIMD document fetches in one cache period   1 <= 1 : ok" in done.stdout
     assert "DPoP proof (ES256, jti spent in SQLite)" in done.stdout
+    assert "private_key_jwt token request (ES256) vs client_secret_basic" in done.stdout
+    assert "device poll (pending) vs a failed token request" in done.stdout

@@ -323,3 +323,73 @@ def test_the_resources_examples_build_as_written(tmp_path: Path) -> None:
     assert provider.validate_token(token["access_token"]).audience == (orders,)
     assert namespace["app"].protector.resource.identifier == orders
     provider.store.dispose()
+
+
+@pytest.mark.rfc("9126", "4")
+def test_the_pushed_authorization_example_signs_in_through_the_wsgi_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client side of PAR, against the plain-WSGI example server over real HTTP: the host view unchanged."""
+    monkeypatch.chdir(tmp_path)
+    example = run_block("parse_authorization_request")
+    provider: Proauth2 = example["provider"]
+    client_id, secret = provider.register_app("README client", [CALLBACK])
+    assert secret is not None
+    with serve(example["app"]) as base_url:
+        client = run_block(
+            "/oauth/par",
+            replace={
+                '"https://auth.example.com"': repr(base_url),
+                '"my-client-id", "my-client-secret"': f"{client_id!r}, {secret!r}",
+            },
+        )
+        login_url = client["login_url"]
+        page = requests.get(login_url, timeout=10)
+        assert page.status_code == 200 and "README client wants profile" in page.text
+        answer = requests.post(login_url, data={"ok": "1"}, allow_redirects=False, timeout=10)
+        again = requests.get(login_url, timeout=10)
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert answer.status_code == 303 and query["state"] == [client["state"]] and "code" in query
+    assert again.status_code == 400 and "invalid_request_uri" in again.text  # one-time
+    provider.store.dispose()
+
+
+@pytest.mark.rfc("7523", "2.2")
+def test_the_private_key_jwt_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """A client with no secret gets a token with its signed assertion, once."""
+    example = run_block("AssertionKey(")
+    assert capsys.readouterr().out.splitlines() == ["None", "Bearer", "invalid_client"]
+    example["provider"].store.dispose()
+
+
+@pytest.mark.rfc("8628", "3.3")
+def test_the_device_verification_page_example_signs_a_device_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's verification page, pasted: a device gets its codes, alice approves over the page, tokens follow."""
+    monkeypatch.chdir(tmp_path)
+    example = run_block("PROAUTH2_DEVICE_VERIFICATION_URI", name="provider")
+    app = example["app"]
+    with app.app_context():
+        tv = example["oauth"].provider.register_app(
+            "Living-room TV", grant_types=["urn:ietf:params:oauth:grant-type:device_code"], auth_method="none"
+        )
+    device, browser = app.test_client(), app.test_client()
+    codes = device.post("/oauth/device_authorization", data={"client_id": tv.client_id}).get_json()
+    assert codes["verification_uri"] == "http://127.0.0.1:5000/device"
+    form = browser.get("/device").get_data(as_text=True)
+    assert "Enter the code your device shows." in form
+    wrong = browser.post("/device", data={"user_code": "ZZZZ-ZZZZ"}).get_data(as_text=True)
+    assert "this code is not valid" in wrong
+    page = browser.get("/device", query_string={"user_code": codes["user_code"]}).get_data(as_text=True)  # the link
+    assert f"Living-room TV asks to: Read your profile. Is {codes['user_code']} the code" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    forged = browser.post("/device", data={"user_code": codes["user_code"], "decision": "allow", "csrf": "guess"})
+    assert "asks to" in forged.get_data(as_text=True)  # shown again, nothing decided
+    done = browser.post("/device", data={"user_code": codes["user_code"], "decision": "allow", "csrf": csrf.group(1)})
+    assert done.get_data(as_text=True) == "Living-room TV is signed in."
+    poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": tv.client_id}
+    tokens = device.post("/oauth/token", data={**poll, "device_code": codes["device_code"]}).get_json()
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "profile"
+    app.extensions["proauth2"].provider.store.dispose()

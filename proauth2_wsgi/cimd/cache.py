@@ -120,6 +120,23 @@ class DocumentCache(Generic[V]):
                 self.put(key, value, ttl)
             return value
 
+    def refresh(self, key: str, stale: V, loader: Callable[[], tuple[V, float | None]]) -> V:
+        """Load ``key`` again in place of ``stale`` (a value found wanting), unless another thread did already.
+
+        Under the same one-thread-per-key rule as :meth:`load`: of any number
+        of threads refreshing one stale value at once, one runs ``loader``
+        and the others take its result. An exception is not cached and
+        leaves ``stale`` where it was.
+        """
+        with self._flight(key):
+            cached = self.get(key)
+            if cached is not None and cached is not stale:
+                return cached
+            value, ttl = loader()
+            if ttl:
+                self.put(key, value, ttl)
+            return value
+
     def discard(self, key: str) -> None:
         """Forget ``key``."""
         with self._lock:

@@ -19,6 +19,10 @@ request forgery (draft-ietf-oauth-client-id-metadata-document-01 §6.5).
 - reads at most :data:`MAX_DOCUMENT_BYTES` + 1 bytes (§6.6), and gives the
   whole fetch (resolution, connection, TLS, headers, body) one deadline.
 
+The same fetcher, with a larger size limit and the JWK set media type, gets
+``private_key_jwt`` clients' ``jwks_uri`` documents
+(:mod:`proauth2_wsgi.client_auth.private_key_jwt`): a URL from a stranger too.
+
 It uses the standard library only, and no proxy from the environment.
 """
 
@@ -164,7 +168,9 @@ class DocumentFetcher:
     ``resolver`` turns host names into addresses (``socket.getaddrinfo`` by
     default); ``allow_loopback`` and ``ca_file`` (a PEM bundle trusted
     instead of the system's) exist for tests that serve documents on
-    127.0.0.1 with their own certificate.
+    127.0.0.1 with their own certificate. ``max_bytes`` is the largest
+    document read and ``media_types`` the ``Content-Type`` values accepted
+    (a metadata document's by default).
     """
 
     def __init__(
@@ -175,10 +181,16 @@ class DocumentFetcher:
         resolver: Resolver | None = None,
         allow_loopback: bool = False,
         ca_file: str | None = None,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
+        media_types: Sequence[str] = (JSON_MEDIA_TYPE,),
     ) -> None:
         if not 0 < timeout < math.inf:
             raise ValueError("timeout must be a positive number of seconds")
+        if max_bytes < 1 or not media_types:
+            raise ValueError("max_bytes must be positive, and media_types name at least one type")
         self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.media_types = tuple(media_types)
         self.policy = policy or HostPolicy()
         self.resolver: Resolver = resolver or system_resolver
         self.allow_loopback = allow_loopback
@@ -206,10 +218,12 @@ class DocumentFetcher:
         connection = _PinnedHTTPSConnection(host, port, addresses, self._tls, deadline)
         try:
             connection.request(
-                "GET", target, headers={"Accept": JSON_MEDIA_TYPE, "User-Agent": USER_AGENT, "Connection": "close"}
+                "GET",
+                target,
+                headers={"Accept": ", ".join(self.media_types), "User-Agent": USER_AGENT, "Connection": "close"},
             )
             with connection.getresponse() as response:  # it owns the socket once the server says it closes
-                return _read_document(response)
+                return _read_document(response, self.max_bytes, self.media_types)
         except ssl.SSLCertVerificationError:
             raise DocumentUnavailable(f"the TLS certificate of {host} could not be verified") from None
         except ssl.SSLError:
@@ -249,20 +263,20 @@ class DocumentFetcher:
         return [str(address) for address in addresses]
 
 
-def _read_document(response: http.client.HTTPResponse) -> FetchedDocument:
+def _read_document(response: http.client.HTTPResponse, max_bytes: int, media_types: Sequence[str]) -> FetchedDocument:
     status = response.status
     if 300 <= status < 400:
         raise DocumentUnavailable(f"HTTP {status} (redirects are not followed)")
     if status != 200:
         raise DocumentUnavailable(f"HTTP {status}")
-    if response.headers.get("Content-Type") is None or response.headers.get_content_type() != JSON_MEDIA_TYPE:
-        raise DocumentUnavailable(f"the answer is not {JSON_MEDIA_TYPE}")
-    too_large = DocumentUnavailable(f"the document is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+    if response.headers.get("Content-Type") is None or response.headers.get_content_type() not in media_types:
+        raise DocumentUnavailable(f"the answer is not {' or '.join(media_types)}")
+    too_large = DocumentUnavailable(f"the document is larger than {max_bytes // 1024} KiB")
     length = response.headers.get("Content-Length")
-    if length is not None and length.strip().isdigit() and int(length) > MAX_DOCUMENT_BYTES:
+    if length is not None and length.strip().isdigit() and int(length) > max_bytes:
         raise too_large
-    body = response.read(MAX_DOCUMENT_BYTES + 1)
-    if len(body) > MAX_DOCUMENT_BYTES:
+    body = response.read(max_bytes + 1)
+    if len(body) > max_bytes:
         raise too_large
     try:
         document = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_members)

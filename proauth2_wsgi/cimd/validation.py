@@ -4,8 +4,10 @@ The document holds RFC 7591 §2 client metadata. Its ``client_id`` must
 equal the URL it was fetched from, by simple string comparison. Nothing in
 it can be a shared secret: ``client_secret`` and
 ``client_secret_expires_at`` are refused, and ``token_endpoint_auth_method``
-must be absent or ``none``, so the client is public and proves itself with
-PKCE. What this server makes of it:
+must be absent or ``none`` (a public client proving itself with PKCE), or
+``private_key_jwt`` with the client's public keys (``jwks`` or ``jwks_uri``,
+RFC 7523: a confidential client sharing no secret). What this server makes
+of it:
 
 - ``grant_types`` (default: both): ``authorization_code`` and
   ``refresh_token`` only (others are ignored; ``authorization_code`` is
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import uris
+from ..client_auth.private_key_jwt import checked_key_metadata
 from ..errors import InvalidScope
 from ..models import METADATA_DOCUMENT, Client
 from ..scopes import parse_scope
@@ -40,6 +43,8 @@ __all__ = ["GRANT_TYPES", "UnacceptableDocument", "client_from_document"]
 GRANT_TYPES = ("authorization_code", "refresh_token")
 #: methods that need a secret shared with the server, which a public document cannot hold
 SHARED_SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
+#: the method of a document client that signs with its own key (RFC 7523), sharing no secret
+KEY_METHOD = "private_key_jwt"
 #: members that would be a shared secret
 SECRET_MEMBERS = ("client_secret", "client_secret_expires_at")
 #: RFC 7591 §2 URLs a consent page may link to (https only)
@@ -65,13 +70,22 @@ def client_from_document(url: str, document: Mapping[str, Any], settings: Settin
         if name in document:
             raise UnacceptableDocument(f"it contains {name}: a metadata document cannot hold a shared secret")
     method = document.get("token_endpoint_auth_method")
-    if method is not None and method != "none":
+    if method is not None and method not in ("none", KEY_METHOD):
         if method in SHARED_SECRET_METHODS:
             raise UnacceptableDocument(
                 f"token_endpoint_auth_method {method} needs a shared secret, which a metadata document "
                 "cannot have; use none (a public client with PKCE)"
             )
-        raise UnacceptableDocument("token_endpoint_auth_method must be none (a public client with PKCE)")
+        raise UnacceptableDocument(
+            f"token_endpoint_auth_method must be none (a public client with PKCE) or {KEY_METHOD}"
+        )
+    keys: dict[str, Any] = {}
+    if method == KEY_METHOD:
+        given = {name: document[name] for name in ("jwks", "jwks_uri") if document.get(name) is not None}
+        try:
+            keys = checked_key_metadata(given, settings.client_assertion_algorithms)
+        except ValueError as exc:
+            raise UnacceptableDocument(f"token_endpoint_auth_method {KEY_METHOD}: {exc}") from None
     host = urlsplit(url).hostname or url
     return Client(
         client_id=url,
@@ -80,9 +94,9 @@ def client_from_document(url: str, document: Mapping[str, Any], settings: Settin
         grant_types=_grant_types(document),
         scopes=_scopes(document, frozenset(settings.scopes)),
         default_scope=frozenset(),
-        auth_method="none",
+        auth_method=KEY_METHOD if keys else "none",
         created_at=now,
-        metadata={METADATA_DOCUMENT: True, **_descriptive(document, settings)},
+        metadata={METADATA_DOCUMENT: True, **_descriptive(document, settings), **keys},
     )
 
 

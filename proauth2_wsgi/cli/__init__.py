@@ -76,6 +76,11 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
             action="append",
             help="a resource (RFC 8707) the client is limited to (repeat for several; default: every one)",
         )
+        keys = sub.add_mutually_exclusive_group()
+        keys.add_argument(
+            "--jwks", type=Path, metavar="FILE", help="private_key_jwt: a JSON file of the client's public JWK set"
+        )
+        keys.add_argument("--jwks-uri", metavar="URL", help="private_key_jwt: the https URL of the client's JWK set")
         json_flag(sub)
 
     command("init-db", "create the tables, or bring them to the newest schema (idempotent)")
@@ -85,7 +90,10 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
     create = command("create-client", "register a client; its secret is shown this once")
     create.add_argument("name", help="the client's name, as consent pages show it")
     create.add_argument("--public", action="store_true", help="a public client (no secret, PKCE): --auth-method none")
-    create.add_argument("--auth-method", help="client_secret_basic (default), client_secret_post, none")
+    create.add_argument(
+        "--auth-method",
+        help="client_secret_basic (default), client_secret_post, private_key_jwt (with --jwks or --jwks-uri), none",
+    )
     client_options(create, defaults="default: every scope the server offers")
     update = command("update-client", "change a client's name, redirect URIs, scopes or grant types")
     update.add_argument("client_id")

@@ -9,6 +9,7 @@ never read from the command line.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +72,12 @@ def create_client(provider: Proauth2, args: argparse.Namespace, console: Console
     if args.public and args.auth_method not in (None, "none"):
         raise Refused("--public means --auth-method none")
     method = "none" if args.public else args.auth_method or "client_secret_basic"
+    metadata = _client_metadata(args)
+    keys = _client_keys(args)
+    if keys and method != "private_key_jwt":
+        raise Refused("--jwks and --jwks-uri are a private_key_jwt client's keys: add --auth-method private_key_jwt")
+    if method == "private_key_jwt" and not keys:
+        raise Refused("a private_key_jwt client needs its public keys: --jwks FILE or --jwks-uri URL")
     credentials = provider.register_app(
         args.name,
         args.redirect_uris or (),
@@ -78,26 +85,31 @@ def create_client(provider: Proauth2, args: argparse.Namespace, console: Console
         scopes=args.scope,
         default_scope=args.default_scope,
         auth_method=method,
-        metadata=_client_metadata(args),
+        metadata={**metadata, **keys},
     )
     _show_credentials(console, _client(provider, credentials.client_id), credentials, args.json)
 
 
 def update_client(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:
     """Change a client's name, redirect URIs, scopes or grant types; its id and secret stay."""
-    _client(provider, args.client_id)
+    client = _client(provider, args.client_id)
+    keys = _client_keys(args)
+    if keys and client.auth_method != "private_key_jwt":
+        raise Refused(f"--jwks and --jwks-uri are for private_key_jwt clients; this one uses {client.auth_method}")
+    if keys:  # the new keys replace the old, whichever way they were given
+        keys = {"jwks": None, "jwks_uri": None, **keys}
     changes = {
         "name": args.name,
         "redirect_uris": args.redirect_uris,
         "grant_types": args.grant_types,
         "scopes": args.scope,
         "default_scope": args.default_scope,
-        "metadata": _client_metadata(args) or None,
+        "metadata": {**_client_metadata(args), **keys} or None,
     }
     if all(value is None for value in changes.values()):
         raise Refused(
             "nothing to change: give --name, --redirect-uri, --scope, --default-scope, --grant-type,"
-            " --post-logout-redirect-uri, --id-token-alg or --resource"
+            " --post-logout-redirect-uri, --id-token-alg, --resource, --jwks or --jwks-uri"
         )
     client = provider.update_client(
         args.client_id, **{name: value for name, value in changes.items() if value is not None}
@@ -115,6 +127,18 @@ def _client_metadata(args: argparse.Namespace) -> dict[str, Any]:
     if args.resources:
         metadata[CLIENT_RESOURCES] = args.resources
     return metadata
+
+
+def _client_keys(args: argparse.Namespace) -> dict[str, Any]:
+    """A private_key_jwt client's public keys from ``--jwks FILE`` or ``--jwks-uri URL`` (checked by the provider)."""
+    if args.jwks_uri is not None:
+        return {"jwks_uri": args.jwks_uri}
+    if args.jwks is None:
+        return {}
+    try:
+        return {"jwks": json.loads(args.jwks.read_text(encoding="utf-8"))}
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise Refused(f"--jwks {args.jwks}: not a readable JSON file ({exc})") from None
 
 
 def rotate_secret(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:

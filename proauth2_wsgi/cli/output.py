@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +37,10 @@ def client_fields(client: Client) -> list[tuple[str, str]]:
     """``show-client``'s lines: every metadata field, lists comma-separated."""
     fields = []
     for name, value in client_json(client).items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if isinstance(value, dict):  # a JWK set: as JSON, which it is
+            shown = json.dumps(value, separators=(",", ":"), sort_keys=True)
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         fields.append((name, shown or "-"))
     return fields
 

@@ -55,6 +55,10 @@ class ClientAuthMethod:
     confidential: ClassVar[bool] = True
     #: tried only when no other method detects credentials (``none``: a bare client_id)
     fallback: ClassVar[bool] = False
+    #: True when a confidential client of this method gets a secret from the server (not ``private_key_jwt``)
+    uses_secret: ClassVar[bool] = True
+    #: the JWS algorithms of a method whose clients sign what they present (``private_key_jwt``)
+    signing_algorithms: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -66,6 +70,15 @@ class ClientAuthMethod:
     def verify(self, client: Client, presented: PresentedCredentials, context: ClientAuthContext) -> bool:
         """True when ``presented`` proves the request comes from ``client``."""
         raise NotImplementedError
+
+    def checked_metadata(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """A client's further metadata, checked for what this method needs; as it is by default.
+
+        Registration and updates call it (``private_key_jwt`` requires the
+        client's public keys); a refusal is
+        :class:`~proauth2_wsgi.errors.InvalidClientMetadata`.
+        """
+        return dict(metadata)
 
     def metadata(self) -> Mapping[str, Any]:
         """What the method adds to the server metadata (RFC 8414 §2); nothing by default."""

@@ -23,6 +23,7 @@ class NoClientAuthentication(ClientAuthMethod):
     name = "none"
     confidential = False
     fallback = True
+    uses_secret = False
 
     def detect(self, request: EndpointRequest) -> PresentedCredentials | None:
         client_id = request.params.get("client_id")

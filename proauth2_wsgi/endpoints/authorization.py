@@ -16,6 +16,14 @@ proauth2 never renders a login or consent page. The host app:
 
 Redirects keep the registered URI's own query, add the response parameters
 form-urlencoded (RFC 6749 §4.1.2, Appendix B) and never carry a fragment.
+
+A pushed authorization request (RFC 9126) needs nothing more: a query of
+``client_id`` and ``request_uri`` parses into the pushed request, errors about
+the ``request_uri`` itself come without ``redirect_uri`` (show them), and the
+answer — :func:`authorization_redirect`, :func:`denial_redirect`,
+:func:`error_redirect` — uses the ``request_uri`` up. Two approvals racing for
+one ``request_uri`` issue one code: :func:`authorization_redirect` raises
+``invalid_request_uri`` (no ``redirect_uri``) for the other.
 """
 
 from __future__ import annotations
@@ -75,7 +83,9 @@ def parse_authorization_request(provider: Proauth2, args: Mapping[str, Any]) -> 
 def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, user: Login | str | int) -> str:
     """Issue the code for the approving user (a :class:`Login` or an id); the URL to redirect to.
 
-    The redirect carries ``code``, ``state`` and ``iss``.
+    The redirect carries ``code``, ``state`` and ``iss``. For a pushed request
+    whose ``request_uri`` was used meanwhile it raises ``invalid_request_uri``
+    without ``redirect_uri``: show it with :func:`error_page`.
     """
     return add_query(request.redirect_uri, provider.authorization_response(request, user))
 
@@ -83,20 +93,19 @@ def authorization_redirect(provider: Proauth2, request: AuthorizationRequest, us
 def denial_redirect(provider: Proauth2, request: AuthorizationRequest) -> str:
     """The URL telling the client the user said no (RFC 6749 §4.1.2.1 ``access_denied``)."""
     denied = AccessDenied("the user denied the request", state=request.state, redirect_uri=request.redirect_uri)
+    denied.pushed_request = request.pushed_request
     return error_redirect(provider, denied)
 
 
 def error_redirect(provider: Proauth2, error: Proauth2Error) -> str:
     """The URL delivering a redirectable error to the client (RFC 6749 §4.1.2.1, RFC 9207 ``iss``).
 
+    The pushed request it answers, if any, is used up (RFC 9126 §4).
     Raises ValueError for an error without ``redirect_uri``: show it with :func:`error_page`.
     """
     if error.redirect_uri is None:
         raise ValueError("this error must be shown to the user, not redirected: use error_page()")
-    params = error.to_dict()
-    if provider.settings.issuer:
-        params["iss"] = provider.settings.issuer
-    return add_query(error.redirect_uri, params)
+    return add_query(error.redirect_uri, provider.authorization_error(error))
 
 
 def error_page(error: Proauth2Error, template: str = ERROR_PAGE) -> Response:

@@ -36,6 +36,7 @@ from ..responses import error_response, www_authenticate
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from ..client_auth import ClientAuthMethod
     from ..models import Client
     from ..provider import Proauth2
 
@@ -114,6 +115,17 @@ class Endpoint:
     def authenticate_client(self, request: Request, params: Parameters) -> Client:
         """The client the request's credentials authenticate, or ``invalid_client`` (RFC 6749 §2.3)."""
         return self.provider.authenticate_client_request(self.endpoint_request(request, params))
+
+
+def auth_signing_algorithms(endpoint: str, methods: Iterable[ClientAuthMethod]) -> dict[str, list[str]]:
+    """``<endpoint>_auth_signing_alg_values_supported`` (RFC 8414 §2): the JWS algorithms of ``methods`` that sign.
+
+    Empty when none of them does: the member is then left out.
+    """
+    algorithms: list[str] = []
+    for method in methods:
+        algorithms += [alg for alg in method.signing_algorithms if alg not in algorithms]
+    return {f"{endpoint}_auth_signing_alg_values_supported": algorithms} if algorithms else {}
 
 
 def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

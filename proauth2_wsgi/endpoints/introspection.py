@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidClient, InvalidRequest
 from ..responses import json_response
-from .base import Endpoint, read_form
+from .base import Endpoint, auth_signing_algorithms, read_form
 
 
 class IntrospectionEndpoint(Endpoint):
@@ -35,5 +35,8 @@ class IntrospectionEndpoint(Endpoint):
         return json_response(self.provider.introspect_token(token, params.get("token_type_hint")))
 
     def metadata(self) -> Mapping[str, Any]:
-        methods = [method.name for method in self.provider.client_auth_methods if method.confidential]
-        return {"introspection_endpoint_auth_methods_supported": methods}
+        methods = [method for method in self.provider.client_auth_methods if method.confidential]
+        return {
+            "introspection_endpoint_auth_methods_supported": [method.name for method in methods],
+            **auth_signing_algorithms("introspection_endpoint", methods),
+        }

@@ -7,7 +7,11 @@ constant time. The request is a JSON object of client metadata (§2); the
 answer (§3.2.1) holds the new ``client_id``, the ``client_secret`` (shown
 this once, for confidential clients) and the metadata as registered.
 Unrecognised metadata is ignored (§2); bad values are
-``invalid_redirect_uri`` / ``invalid_client_metadata`` (§3.2.2).
+``invalid_redirect_uri`` / ``invalid_client_metadata`` (§3.2.2). A
+``private_key_jwt`` client registers its public keys, ``jwks`` or
+``jwks_uri`` (exactly one, checked by the method); other clients' keys are
+ignored, since nothing here would use them. ``client_secret_jwt`` is
+refused: it needs the secret in plain text on the server.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, 
 from ..headers import parse_authorization
 from ..issuance import DPOP_BOUND
 from ..protector import bearer_challenge
+from ..pushed_requests import REQUIRE_PUSHED
 from ..responses import json_response
 from ..scopes import format_scope
 from ..tokens import constant_time_equals
@@ -45,6 +50,8 @@ URL_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 TEXT_METADATA = ("software_id", "software_version")
 #: OpenID Connect Dynamic Registration §2 metadata kept (the provider checks them)
 OPENID_METADATA = ("post_logout_redirect_uris", "id_token_signed_response_alg")
+#: a ``private_key_jwt`` client's public keys (RFC 7591 §2), kept and shown back
+KEY_METADATA = ("jwks", "jwks_uri")
 #: metadata asking for what this server does not do
 _UNSUPPORTED_METADATA = (
     "id_token_encrypted_response_alg",
@@ -81,13 +88,17 @@ class RegistrationEndpoint(Endpoint):
         if grant_types is None:
             grant_types = list(DEFAULT_GRANT_TYPES)
         _check_response_types(_string_list(fields, "response_types", InvalidClientMetadata), grant_types)
+        auth_method = _string(fields, "token_endpoint_auth_method") or DEFAULT_AUTH_METHOD
+        metadata = descriptive_metadata(fields)
+        if auth_method == "private_key_jwt":
+            metadata.update(key_metadata(fields))
         credentials = self.provider.register_app(
             _string(fields, "client_name") or DEFAULT_CLIENT_NAME,
             _string_list(fields, "redirect_uris", InvalidRedirectUri) or [],
             grant_types=grant_types,
             scopes=_string(fields, "scope"),
-            auth_method=_string(fields, "token_endpoint_auth_method") or DEFAULT_AUTH_METHOD,
-            metadata=descriptive_metadata(fields),
+            auth_method=auth_method,
+            metadata=metadata,
         )
         client = self.provider.get_client(credentials.client_id)
         assert client is not None  # just stored
@@ -137,7 +148,7 @@ def registration_response(client: Client, credentials: ClientCredentials) -> dic
     )
     if client.scopes:  # RFC 7591 §2 / RFC 6749 §3.3: no empty scope string
         body["scope"] = format_scope(client.scopes)
-    shown = (*URL_METADATA, *TEXT_METADATA, "contacts", *OPENID_METADATA, DPOP_BOUND)
+    shown = (*URL_METADATA, *TEXT_METADATA, "contacts", *OPENID_METADATA, DPOP_BOUND, REQUIRE_PUSHED, *KEY_METADATA)
     body.update({name: client.metadata[name] for name in shown if name in client.metadata})
     return body
 
@@ -172,17 +183,31 @@ def descriptive_metadata(fields: dict[str, Any]) -> dict[str, Any]:
             if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
                 raise InvalidClientMetadata(f"{name} must be printable text of at most {MAX_TEXT_LENGTH} characters")
             metadata[name] = value
-    bound = fields.get(DPOP_BOUND)  # RFC 9449 §5.2
-    if bound is not None:
-        if not isinstance(bound, bool):
-            raise InvalidClientMetadata(f"{DPOP_BOUND} must be true or false")
-        metadata[DPOP_BOUND] = bound
+    for flag in (DPOP_BOUND, REQUIRE_PUSHED):  # RFC 9449 §5.2, RFC 9126 §6
+        value = fields.get(flag)
+        if value is not None:
+            if not isinstance(value, bool):
+                raise InvalidClientMetadata(f"{flag} must be true or false")
+            metadata[flag] = value
     contacts = _string_list(fields, "contacts", InvalidClientMetadata)
     if contacts is not None:
         if len(contacts) > MAX_CONTACTS or any(len(c) > MAX_TEXT_LENGTH or not c.isprintable() for c in contacts):
             raise InvalidClientMetadata(f"contacts: at most {MAX_CONTACTS} printable addresses")
         metadata["contacts"] = contacts
     return metadata
+
+
+def key_metadata(fields: dict[str, Any]) -> dict[str, Any]:
+    """A ``private_key_jwt`` client's ``jwks`` (an object) or ``jwks_uri`` (a string), as given (RFC 7591 §2).
+
+    Their rules (one of them, public keys only, an https URL) are the
+    method's (:meth:`~proauth2_wsgi.client_auth.PrivateKeyJwt.checked_metadata`).
+    """
+    jwks = fields.get("jwks")
+    if jwks is not None and not isinstance(jwks, dict):
+        raise InvalidClientMetadata("jwks must be a JWK set (a JSON object)")
+    uri = _string(fields, "jwks_uri")
+    return {name: value for name, value in (("jwks", jwks), ("jwks_uri", uri)) if value is not None}
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

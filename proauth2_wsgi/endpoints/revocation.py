@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import InvalidRequest
 from ..responses import NO_STORE
-from .base import Endpoint, read_form
+from .base import Endpoint, auth_signing_algorithms, read_form
 
 
 class RevocationEndpoint(Endpoint):
@@ -35,4 +35,8 @@ class RevocationEndpoint(Endpoint):
         return Response(status=200, headers=NO_STORE)
 
     def metadata(self) -> Mapping[str, Any]:
-        return {"revocation_endpoint_auth_methods_supported": self.provider.client_auth_methods.names()}
+        methods = list(self.provider.client_auth_methods)
+        return {
+            "revocation_endpoint_auth_methods_supported": [method.name for method in methods],
+            **auth_signing_algorithms("revocation_endpoint", methods),
+        }

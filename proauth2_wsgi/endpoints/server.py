@@ -2,9 +2,11 @@
 
 ``AuthorizationServer(provider)`` registers the default endpoints on the
 provider's ``endpoints`` registry — token (``{prefix}/token``), revocation
-(``{prefix}/revoke``), introspection (``{prefix}/introspect``), and
-registration (``{prefix}/register``, only with ``registration=True``) — and
-serves every endpoint the registry holds, so an endpoint registered there
+(``{prefix}/revoke``), introspection (``{prefix}/introspect``), pushed
+authorization requests (``{prefix}/par``, RFC 9126), and
+registration (``{prefix}/register``, only with ``registration=True``), device
+authorization (``{prefix}/device_authorization``, RFC 8628, when the device
+flow is on) — and serves every endpoint the registry holds, so an endpoint registered there
 before (a custom one, or a replacement) is served and announced too. With an
 issuer it also serves ``/.well-known/oauth-authorization-server`` (RFC 8414
 §3). Endpoint URLs in the metadata are the issuer followed by their path, so
@@ -27,9 +29,11 @@ from ..oidc.discovery import WELL_KNOWN_PATH as OPENID_WELL_KNOWN_PATH
 from ..protected_resource import ResourceMetadataEndpoint
 from ..responses import error_response
 from .base import Endpoint
+from .device_authorization import DeviceAuthorizationEndpoint
 from .introspection import IntrospectionEndpoint
 from .jwks import JwksEndpoint
 from .metadata import MetadataEndpoint, well_known_path
+from .par import PushedAuthorizationEndpoint
 from .registration import RegistrationEndpoint
 from .revocation import RevocationEndpoint
 from .token import TokenEndpoint
@@ -48,10 +52,17 @@ DEFAULT_PREFIX = "/oauth"
 def default_endpoints(
     provider: Proauth2, *, registration: bool = False, initial_access_token: str | None = None
 ) -> list[Endpoint]:
-    """Token, revocation, introspection; registration when asked for; UserInfo (OIDC); JWKS (signed tokens)."""
-    endpoints: list[Endpoint] = [TokenEndpoint(provider), RevocationEndpoint(provider), IntrospectionEndpoint(provider)]
+    """Token, revocation, introspection, PAR; registration when asked for; UserInfo (OIDC); JWKS (signed tokens)."""
+    endpoints: list[Endpoint] = [
+        TokenEndpoint(provider),
+        RevocationEndpoint(provider),
+        IntrospectionEndpoint(provider),
+        PushedAuthorizationEndpoint(provider),
+    ]
     if registration:
         endpoints.append(RegistrationEndpoint(provider, initial_access_token))
+    if provider.settings.device_verification_uri is not None and DeviceAuthorizationEndpoint.grant in provider.grants:
+        endpoints.append(DeviceAuthorizationEndpoint(provider))
     if provider.settings.openid:
         endpoints.append(UserInfoEndpoint(provider))
     if provider.settings.openid or "jwt" in provider.token_formats:  # ID tokens or JWT access tokens to verify

@@ -76,6 +76,7 @@ def _someone_else(request: AuthorizationRequest, login: Login) -> bool:
 def _interactive(request: AuthorizationRequest, step: Step, error: Proauth2Error) -> Step:
     if "none" in request.prompt:
         error.redirect_uri, error.state = request.redirect_uri, request.state
+        error.pushed_request = request.pushed_request  # used up once redirected (RFC 9126 §4)
         raise error
     return step
 

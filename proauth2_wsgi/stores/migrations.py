@@ -225,6 +225,62 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         ),
     ),
+    Migration(
+        7,
+        "pushed authorization requests (RFC 9126), device codes (RFC 8628), client assertions seen (RFC 7523)",
+        (
+            CreateTable(
+                "pushed_requests",
+                Table(
+                    key="request_uri_hash",
+                    fields={
+                        "request_uri_hash": _HASH,
+                        "client_id": _ID,
+                        #: the authorization request's parameters, each name with its values
+                        "parameters": Field(dict, max_length=16_384),
+                        "expires_at": Field(int, indexed=True),
+                        "used": Field(bool),
+                    },
+                ),
+            ),
+            CreateTable(
+                "device_codes",
+                Table(
+                    key="device_code_hash",
+                    fields={
+                        "device_code_hash": _HASH,
+                        #: the user code, normalised (upper case, no dash): what the user types
+                        "user_code": Field(str, max_length=16),
+                        #: its first half, looked up; the second half is compared in constant time, and
+                        #: wrong second halves count against this code (RFC 8628 §5.1)
+                        "user_code_prefix": Field(str, max_length=8, indexed=True),
+                        "client_id": _ID,
+                        "scopes": _LIST,
+                        "audience": _AUDIENCE,
+                        "grant_id": Field(str, max_length=64, indexed=True),
+                        #: pending, approved or denied
+                        "status": Field(str, max_length=16),
+                        "user_id": Field(str, nullable=True, max_length=255),
+                        "interval": Field(int),
+                        "last_polled_at": Field(int, nullable=True),
+                        #: wrong user codes entered for this code's verification (RFC 8628 §5.1)
+                        "failed_attempts": Field(int, default=0),
+                        "expires_at": Field(int, indexed=True),
+                        "used": Field(bool),
+                        "auth_time": Field(int, nullable=True),
+                        "acr": Field(str, nullable=True, max_length=255),
+                        "amr": Field(list, max_length=1000, default=[]),
+                        "claims": _CLAIMS,
+                        "jkt": _JKT,
+                    },
+                ),
+            ),
+            CreateTable(
+                "client_assertions",
+                Table(key="assertion_hash", fields={"assertion_hash": _HASH, "expires_at": Field(int, indexed=True)}),
+            ),
+        ),
+    ),
 )
 
 

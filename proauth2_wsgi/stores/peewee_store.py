@@ -162,6 +162,7 @@ class PeeweeDataStore(DataStore):
         self._models: dict[str, Any] = {name: build_model(self._db, name, table) for name, table in SCHEMA.items()}
         self._fetch_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._insert_sql: dict[str, str] = {}
+        self._update_sql: dict[tuple[str, tuple[str, ...], tuple[tuple[str, bool], ...]], str] = {}
         self._schema_ready = False
         self._schema_lock = threading.Lock()
         self._failing = False
@@ -328,7 +329,7 @@ class PeeweeDataStore(DataStore):
 
         return self._run(fetch)
 
-    def _execute(self, sql: str, params: list[Any], *, fetch: bool = False) -> Any:
+    def _execute(self, sql: str, params: list[Any], *, fetch: bool = False, count: bool = False) -> Any:
         """Run a cached statement straight on the driver's cursor; peewee only translates errors.
 
         The hot paths (token lookup, token issue) skip peewee's query building.
@@ -338,6 +339,8 @@ class PeeweeDataStore(DataStore):
             cursor = self._db.connection().cursor()
             try:
                 cursor.execute(sql, params)
+                if count:
+                    return cursor.rowcount
                 return cursor.fetchone() if fetch else None
             finally:
                 cursor.close()
@@ -367,11 +370,24 @@ class PeeweeDataStore(DataStore):
         self._run(lambda: self._execute(sql, params))
 
     def _update(self, table: str, where: Record, values: Record) -> int:
-        model = self._models[table]
+        # Every compare-and-set (a code, a refresh token, a device poll) comes here: one cached
+        # statement per shape, run like _fetch's SELECT (peewee's query building cost more than the UPDATE).
+        shape = (table, tuple(values), tuple((name, value is None) for name, value in where.items()))
+        sql = self._update_sql.get(shape)
+        if sql is None:  # every name here comes from SCHEMA, never from outside
+            open_quote, close_quote = self._db.quote
+            param = self._db.param
+            sets = ", ".join(f"{open_quote}{name}{close_quote} = {param}" for name in values)
+            conditions = " AND ".join(
+                f"{open_quote}{name}{close_quote} " + ("IS NULL" if value is None else f"= {param}")
+                for name, value in where.items()
+            )
+            sql = f"UPDATE {open_quote}{table_name(table)}{close_quote} SET {sets} WHERE {conditions}"  # noqa: S608
+            self._update_sql[shape] = sql
         specs = SCHEMA[table].fields
-        new = {getattr(model, name): _to_db(specs[name], value) for name, value in values.items()}
-        query = model.update(new).where(*self._conditions(table, where))
-        return self._run(lambda: int(query.execute()))
+        params = [_to_db(specs[name], value) for name, value in values.items()]
+        params += [_to_db(specs[name], value) for name, value in where.items() if value is not None]
+        return self._run(lambda: int(self._execute(sql, params, count=True)))
 
     def _remove(self, table: str, where: Record) -> int:
         model = self._models[table]

@@ -138,8 +138,18 @@ def test_a_document_of_exactly_5_kib_with_a_charset_is_accepted(provider: Proaut
         ),
         pytest.param(
             {"token_endpoint_auth_method": "private_key_jwt"},
-            "token_endpoint_auth_method must be none",
-            id="private_key_jwt-unsupported",
+            "token_endpoint_auth_method private_key_jwt: private_key_jwt needs the client's public keys",
+            id="private_key_jwt-without-keys",
+        ),
+        pytest.param(
+            {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}},
+            "token_endpoint_auth_method private_key_jwt: jwks holds private or symmetric key material",
+            id="private_key_jwt-symmetric-key",
+        ),
+        pytest.param(
+            {"token_endpoint_auth_method": "tls_client_auth"},
+            "token_endpoint_auth_method must be none (a public client with PKCE) or private_key_jwt",
+            id="tls_client_auth-unsupported",
         ),
         pytest.param(
             {"client_secret": "s3cret"}, "it contains client_secret: a metadata document cannot hold", id="secret"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proauth2_wsgi import ClientCredentials, Proauth2
+from tests.client_assertions import _jwks_server, jwks_certificates, jwks_resolver, jwks_server  # noqa: F401 - fixtures
 from tests.core.helpers import LOOPBACK, OTHER_REDIRECT, REDIRECT
 
 

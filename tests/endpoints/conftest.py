@@ -15,6 +15,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from proauth2_wsgi import Proauth2
 from proauth2_wsgi.endpoints import AuthorizationServer
 from proauth2_wsgi.models import ClientCredentials
+from tests.client_assertions import _jwks_server, jwks_certificates, jwks_resolver, jwks_server  # noqa: F401 - fixtures
 from tests.endpoints.helpers import REDIRECT_URI, AuthorizeView, Server
 from tests.http_server import serve
 

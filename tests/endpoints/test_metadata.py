@@ -30,13 +30,33 @@ def test_metadata_document_rfc8414_2_and_rfc9207(server: Server) -> None:
         "revocation_endpoint": issuer + "/oauth/revoke",
         "introspection_endpoint": issuer + "/oauth/introspect",
         "registration_endpoint": issuer + "/oauth/register",
+        "pushed_authorization_request_endpoint": issuer + "/oauth/par",  # RFC 9126 §5
+        "require_pushed_authorization_requests": False,
         "scopes_supported": ["admin", "email", "profile"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        # RFC 8414 §2, from private_key_jwt (RFC 7523)
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],  # RFC 9449 §5.1

@@ -140,6 +140,7 @@ def test_custom_prefix_moves_every_endpoint(make_app: MakeApp) -> None:
         "proauth2.revocation": "/api/auth/revoke",
         "proauth2.introspection": "/api/auth/introspect",
         "proauth2.registration": "/api/auth/register",
+        "proauth2.pushed_authorization_request": "/api/auth/par",
         "proauth2.metadata": "/.well-known/oauth-authorization-server",
     }
     assert app.test_client().post("/oauth/token").status_code == 404
