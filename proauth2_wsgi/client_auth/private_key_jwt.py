@@ -37,11 +37,8 @@ its digest.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import math
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -52,6 +49,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import JWSAlgModel, JWSRegistry
 from joserfc.util import base64_to_int
 
+from ..compact_jws import COMPACT, b64decode, json_object
 from ..errors import InvalidClient, InvalidClientMetadata, InvalidRequest
 from .base import ClientAuthContext, ClientAuthMethod, PresentedCredentials
 
@@ -104,7 +102,6 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _SIGNING_CURVES = frozenset({"Ed25519", "Ed448"})
 _RSA_BITS = range(2048, 4096 + 1)
 _RSA_EXPONENT_BITS = 32
-_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 
 
 class _Refused(Exception):
@@ -472,44 +469,17 @@ def _parse(credential: str | None) -> _Assertion:
     """A compact JWS's header, claims, signing input and signature (RFC 7515 §7.1); :class:`_Refused` otherwise."""
     if not isinstance(credential, str) or len(credential) > MAX_ASSERTION_LENGTH:
         raise _Refused(f"it is not a string of at most {MAX_ASSERTION_LENGTH} characters")
-    segments = _COMPACT.fullmatch(credential)
+    segments = COMPACT.fullmatch(credential)
     if segments is None:
         raise _Refused("it is not a compact JWS (three base64url segments, a signature)")
-    header, claims = _json_object(segments[1]), _json_object(segments[2])
+    header, claims = json_object(segments[1]), json_object(segments[2])
     if header is None or claims is None:
         raise _Refused("its header or claims are not a JSON object")
     try:
-        signature = _b64decode(segments[3])
+        signature = b64decode(segments[3])
     except ValueError:
         raise _Refused("its signature is not base64url") from None
     return _Assertion(header, claims, credential[: segments.end(2)].encode("ascii"), signature)
-
-
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _json_object(segment: str) -> dict[str, Any] | None:
-    """The JSON object a base64url segment encodes, None for anything else (a repeated member included)."""
-    try:
-        value = _DECODER.decode(_b64decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise ValueError("a member is repeated")
-    return members
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_no_constant)
 
 
 def _number(value: object) -> float | None:

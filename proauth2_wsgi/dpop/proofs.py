@@ -35,6 +35,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import JWSAlgModel, JWSRegistry
 from joserfc.util import base64_to_int
 
+from ..compact_jws import COMPACT, b64decode, json_object
 from ..errors import InvalidDPoPProof
 from ..request import Headers
 
@@ -87,7 +88,6 @@ _RSA_EXPONENT_BITS = 32
 #: a comma or white space: two ``DPoP`` headers the server joined, or no proof at all
 _JOINED = re.compile(r"[\s,]")
 #: a compact JWS: three base64url segments, the signature possibly empty (RFC 7515 section 7.1)
-_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)")
 #: the characters RFC 3986 section 2 allows in a URI (unreserved, reserved, and ``%``)
 _URI = re.compile(r"[!#-;=?-\[\]_a-z~]+")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -237,20 +237,20 @@ class ProofVerifier:
             raise TypeError("urls: a sequence of URLs, not one string")
         if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH:
             raise InvalidDPoPProof(f"the DPoP proof is not a string of at most {MAX_PROOF_LENGTH} characters")
-        segments = _COMPACT.fullmatch(proof)
+        segments = COMPACT.fullmatch(proof)
         if segments is None:
             raise InvalidDPoPProof("the DPoP proof is not a compact JWS (three base64url segments)")
-        header = _json_object(segments[1])
+        header = json_object(segments[1])
         if header is None:
             raise InvalidDPoPProof("the DPoP proof's header is not a JSON object")
         model, key, jkt = self._header(header)
         try:
-            verified = model.verify(proof[: segments.end(2)].encode("ascii"), _b64decode(segments[3]), key)
+            verified = model.verify(proof[: segments.end(2)].encode("ascii"), b64decode(segments[3]), key)
         except (JoseError, ValueError, TypeError):
             verified = False
         if not verified:
             raise InvalidDPoPProof("the DPoP proof's signature does not verify with its jwk")
-        claims = _json_object(segments[2])
+        claims = json_object(segments[2])
         if claims is None:
             raise InvalidDPoPProof("the DPoP proof's payload is not a JSON object")
         return self._claims(claims, jkt, method, urls, access_token, nonces)
@@ -362,35 +362,6 @@ class ProofVerifier:
         )
 
 
-def _b64decode(segment: str) -> bytes:
-    """The bytes of a base64url segment, its characters already checked (RFC 7515 section 2)."""
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _json_object(segment: str) -> dict[str, Any] | None:
-    """The JSON object a base64url segment encodes in UTF-8, None for anything else.
-
-    A repeated member (two ``alg``, two ``htu``) and the non-JSON constants
-    ``NaN`` and ``Infinity`` are refused (RFC 7515 section 5.2, RFC 8259 section 6).
-    """
-    try:
-        value = _DECODER.decode(_b64decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise ValueError("a member is repeated")
-    return members
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _rsa_size_fits(jwk: dict[str, Any]) -> bool:
     """Whether an RSA jwk's modulus has 2048 to 4096 bits and its public exponent at most 32 (RFC 7518 section 6.3.1).
 
@@ -401,10 +372,6 @@ def _rsa_size_fits(jwk: dict[str, Any]) -> bool:
     return (
         base64_to_int(jwk["n"]).bit_length() in _RSA_BITS and base64_to_int(jwk["e"]).bit_length() <= _RSA_EXPONENT_BITS
     )
-
-
-#: built once: json.loads would build a decoder per call
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_no_constant)
 
 
 def _normalised(url: str) -> str | None:
