@@ -76,6 +76,8 @@ from .tokens import MAX_ACCESS_TOKEN_LENGTH, hash_secret
 if TYPE_CHECKING:
     from .cimd import ClientMetadataDocuments
 
+#: the client metadata member asking for DPoP nonces in its token requests (RFC 9449 §8), nonces being off
+DPOP_NONCE_REQUIRED = "dpop_nonce_required"
 #: rows deleted per statement by :meth:`Proauth2.purge_expired`
 PURGE_BATCH_SIZE = 1000
 
@@ -130,11 +132,11 @@ class Proauth2:
         self.token_types.register(DPoPType())
         self.token_types.register(BearerType())
         #: DPoP (RFC 9449) at this provider's token endpoint and resources: replays caught through the store
-        self.dpop = DPoPChecker(
-            ProofVerifier(self.settings.dpop_signing_algorithms, clock=self.settings.clock),
-            self.records,
-            self._nonces(),
-        )
+        verifier = ProofVerifier(self.settings.dpop_signing_algorithms, clock=self.settings.clock)
+        nonces = self._nonces()
+        self.dpop = DPoPChecker(verifier, self.records, nonces if self.settings.dpop_nonce else None)
+        # The same, nonces always: for the token requests of clients registered with dpop_nonce_required.
+        self._nonced_dpop = DPoPChecker(verifier, self.records, nonces) if nonces is not None else self.dpop
         #: the signing keys (ID tokens, JWT access tokens)
         self.keys = KeySet(self.settings, self.records, self.now)
         if self.settings.issuer and (self.settings.key_secret or self.settings.signing_keys):
@@ -176,11 +178,9 @@ class Proauth2:
         return f"<Proauth2 store={self.store!r} issuer={self.settings.issuer!r}>"
 
     def _nonces(self) -> DPoPNonces | None:
-        """The server nonces DPoP proofs must carry (RFC 9449 §8), when ``dpop_nonce`` asks for them."""
+        """The server's DPoP nonces (RFC 9449 §8, §9), when it has a secret to make them with."""
         secret = self.settings.nonce_secret()
-        if not self.settings.dpop_nonce or secret is None:
-            return None
-        return DPoPNonces(secret, clock=self.settings.clock)
+        return None if secret is None else DPoPNonces(secret, clock=self.settings.clock)
 
     def now(self) -> int:
         """The current time in whole seconds, from the settings' clock."""
@@ -352,7 +352,7 @@ class Proauth2:
         code as ``dpop_jkt`` does.
         """
         client = self.authenticate_client_request(request)
-        return self.authorizations.push(client, request.params, self._dpop_key(request))
+        return self.authorizations.push(client, request.params, self._dpop_key(request, client))
 
     def issue_code(self, request: AuthorizationRequest, user: Login | str | int) -> str:
         """Issue a one-time authorization code for a validated request the user approved.
@@ -474,7 +474,7 @@ class Proauth2:
         A DPoP proof (RFC 9449) is verified and spent, and binds the device code to its key.
         """
         client = self.authenticate_client_request(request)
-        return self.device.authorize(client, request.params, self._dpop_key(request))
+        return self.device.authorize(client, request.params, self._dpop_key(request, client))
 
     def device_request(self, user_code: str, *, session: str | None = None) -> DeviceRequest:
         """What the user code a user typed asks for (client, scopes, audience), for the verification page.
@@ -541,20 +541,23 @@ class Proauth2:
             raise UnauthorizedClient("this client may not use this grant type")
         if client.is_public and not grant.public_clients:
             raise UnauthorizedClient(f"public clients cannot use {grant.name}")
-        jkt = self._dpop_key(http)
+        jkt = self._dpop_key(http, client)
         return grant.exchange(self._grant_context, TokenRequest(grant.name, client, params, http, jkt))
 
-    def _dpop_key(self, http: EndpointRequest | None) -> str | None:
-        """RFC 9449 §5: the key of the token request's DPoP proof, verified and spent; None without one.
+    def _dpop_key(self, http: EndpointRequest | None, client: Client) -> str | None:
+        """RFC 9449 §5: the key of the request's DPoP proof, verified and spent; None without one.
 
-        Spent before the grant runs: a replayed proof changes nothing.
+        Spent before the grant runs: a replayed proof changes nothing. The
+        proof carries the server's nonce when ``dpop_nonce`` is on, or the
+        client was registered with ``dpop_nonce_required`` (§8).
         """
         value = proof_value(http.headers) if http is not None else None
         if value is None:
             return None
         assert http is not None
-        proof = self.dpop.verify(value, method=http.method, urls=(http.url,))
-        self.dpop.remember(proof)
+        checker = self._nonced_dpop if client.metadata.get(DPOP_NONCE_REQUIRED) is True else self.dpop
+        proof = checker.verify(value, method=http.method, urls=(http.url,))
+        checker.remember(proof)
         return proof.jkt
 
     def validate_token(self, token: str, request: object = None) -> AccessToken:

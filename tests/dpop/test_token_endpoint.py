@@ -633,3 +633,31 @@ def test_a_nonce_refusal_leaves_the_code_unused(
     assert issued(store) == 0
     nonce = first.headers["DPoP-Nonce"]
     assert_dpop_token(nonce_endpoint.post(code_form(spa, code), dpop=nonce_endpoint.proof(keys.client, nonce=nonce)))
+
+
+@pytest.fixture
+def secret_provider(store: PeeweeDataStore, settings: Settings) -> Proauth2:
+    """A provider that can make nonces (a secret) but requires them of no client by default."""
+    return Proauth2(store, replace(settings, dpop_nonce_secret=NONCE_SECRET))
+
+
+@pytest.fixture
+def secret_endpoint(_http: tuple[str, Recorder], secret_provider: Proauth2, clock: FakeClock) -> Iterator[Endpoint]:
+    yield from _mount(_http, secret_provider, clock)
+
+
+@pytest.mark.rfc(RFC, "8")
+def test_a_client_registered_with_dpop_nonce_required_gets_nonces_others_do_not(
+    secret_endpoint: Endpoint, secret_provider: Proauth2, store: PeeweeDataStore, keys: Keys
+) -> None:
+    form = {"grant_type": "client_credentials"}
+    strict = secret_provider.register_app(
+        "strict", grant_types=["client_credentials"], metadata={"dpop_nonce_required": True}
+    )
+    relaxed = secret_provider.register_app("relaxed", grant_types=["client_credentials"])
+    assert_dpop_token(secret_endpoint.post(form, dpop=secret_endpoint.proof(keys.client), auth=basic(relaxed)))
+    first = secret_endpoint.post(form, dpop=secret_endpoint.proof(keys.client), auth=basic(strict))
+    assert_refused(first, "use_dpop_nonce")
+    nonce = first.headers["DPoP-Nonce"]
+    retried = secret_endpoint.post(form, dpop=secret_endpoint.proof(keys.client, nonce=nonce), auth=basic(strict))
+    assert_dpop_token(retried)
