@@ -13,6 +13,7 @@ from proauth2_wsgi import SettingsError, StorageUnavailable, TemporarilyUnavaila
 from .app import create_app
 from .asgi import create_server
 from .client_views import authorization_url, demo_client
+from .device_views import demo_tv
 from .serving import stop_on_sigterm
 
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(args.database_url, base_url, instance_path=instance_path)
         with app.app_context():
             client = demo_client()
+            tv_client_id = demo_tv()
     except SettingsError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -56,6 +58,8 @@ proauth2 demo on {base_url}
   or open directly:   {authorization_url(client)}
   metadata:           {base_url}/.well-known/oauth-authorization-server
   MCP server:         {base_url}/mcp (tool whoami; any MCP client with OAuth signs in from that URL)
+  Demo TV client id:  {tv_client_id} (the device flow; enter its code at {base_url}/device)
+  sign in a device:   python -m demo.device_login --issuer {base_url} --client-id {tv_client_id}
 Press Ctrl-C to stop.
 """,
         flush=True,

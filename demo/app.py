@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from . import client_views, provider_views
+from . import client_views, device_views, provider_views
 
 #: where the demo listens unless told otherwise
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
@@ -95,6 +95,11 @@ def create_app(
         # access tokens (RFC 9068) bound to it; /api/me still validates them online, so a revocation counts at once.
         PROAUTH2_RESOURCES={f"{base_url}{API_PATH}": API_RESOURCE, f"{base_url}{MCP_PATH}": MCP_RESOURCE},
         PROAUTH2_PROTECTED_RESOURCE=f"{base_url}{API_PATH}",
+        # Pushed authorization requests (RFC 9126) are always served, at /oauth/par; a pushed request must be
+        # answered within this many seconds, login and consent included: a person needs more than the default 60.
+        PROAUTH2_PAR_LIFETIME=300,
+        # The device flow (RFC 8628): a device without a browser sends its user to /device (demo/device_views.py).
+        PROAUTH2_DEVICE_VERIFICATION_URI="/device",
     )
     app.config.from_prefixed_env()
     if config:
@@ -102,6 +107,7 @@ def create_app(
     provider_views.oauth.init_app(app)
     app.register_blueprint(provider_views.bp)
     app.register_blueprint(client_views.bp)
+    app.register_blueprint(device_views.bp)
     app.after_request(_page_headers)
     app.register_error_handler(HTTPException, provider_views.http_error)
     return app

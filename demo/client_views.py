@@ -13,6 +13,12 @@ Started with ``/client/start?dpop=1`` a flow's tokens are DPoP-bound (RFC
 names it in the authorization request (``dpop_jkt``, §10), proves it at the
 token endpoint (§5) and at every resource (§7), retrying once with the
 server's nonce when asked for it (§8, §9).
+
+Started with ``/client/start?par=1`` a flow's authorization request is
+pushed (RFC 9126): its parameters go server to server to ``/oauth/par``,
+with the client's credentials, and the browser carries only ``client_id``
+and the ``request_uri`` it got back. With ``dpop=1`` too, the DPoP proof goes
+with the push (RFC 9449 §10.1) instead of ``dpop_jkt``.
 """
 
 from __future__ import annotations
@@ -86,7 +92,9 @@ class DemoClient:
 class Flow:
     """A flow this client started: its ``state``, PKCE verifier and ``nonce``, and whether a browser owns it.
 
-    ``dpop`` is the flow's own DPoP key when its tokens are to be bound to one (RFC 9449).
+    ``dpop`` is the flow's own DPoP key when its tokens are to be bound to one (RFC 9449), and
+    ``dpop_session`` that key with the server's nonces, from the push (if any) to the callback.
+    ``pushed``: the authorization request went to the PAR endpoint (RFC 9126).
     """
 
     state: str
@@ -94,6 +102,8 @@ class Flow:
     nonce: str
     bound: bool
     dpop: DPoPKey | None = field(default=None, repr=False)
+    pushed: bool = False
+    dpop_session: DPoPSession | None = field(default=None, repr=False, compare=False)
 
 
 class PendingFlows:
@@ -109,10 +119,18 @@ class PendingFlows:
         self._lock = threading.Lock()
         self._limit = limit
 
-    def start(self, bound: bool = False, dpop: bool = False) -> Flow:
+    def start(self, bound: bool = False, dpop: bool = False, pushed: bool = False) -> Flow:
         """A new flow (fresh ``state``, verifier, ``nonce``, and DPoP key if ``dpop``), kept until :meth:`finish`."""
         key = DPoPKey() if dpop else None
-        flow = Flow(secrets.token_urlsafe(16), secrets.token_urlsafe(48), secrets.token_urlsafe(16), bound, key)
+        flow = Flow(
+            secrets.token_urlsafe(16),
+            secrets.token_urlsafe(48),
+            secrets.token_urlsafe(16),
+            bound,
+            key,
+            pushed,
+            None if key is None else DPoPSession(key),
+        )
         with self._lock:
             self._flows[flow.state] = flow
             while len(self._flows) > self._limit:
@@ -146,6 +164,20 @@ AUTHORIZATION_FAILURES = {
     "invalid_scope": "The client asked for a scope it may not have.",
     "temporarily_unavailable": "The provider's database is unavailable for a moment: try again shortly.",
 }
+#: what a refused push means (RFC 9126 §2.3: the token endpoint's errors, and the authorization request's)
+PUSH_FAILURE = (
+    "The provider refused the pushed authorization request (RFC 9126): nothing was sent to your browser. "
+    "A bad parameter or redirect_uri is the client's error, reported to the client alone."
+)
+
+
+class PushRefused(Exception):
+    """The PAR endpoint did not answer 201 with a ``request_uri`` (RFC 9126 §2.2, §2.3)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
 
 
 def ensure_demo_client(app: Flask, provider: Provider) -> DemoClient:
@@ -214,31 +246,44 @@ def demo_client() -> DemoClient:
 
 
 def start_flow(
-    client: DemoClient, scope: str = SCOPE, *, bound: bool = False, dpop: bool = False, **extra: str
+    client: DemoClient,
+    scope: str = SCOPE,
+    *,
+    bound: bool = False,
+    dpop: bool = False,
+    par: bool = False,
+    **extra: str,
 ) -> tuple[str, str]:
     """A fresh flow: its authorization URL (``state``, ``nonce``, PKCE S256, ``resource``) and its ``state``.
 
     With ``dpop`` the flow has a key of its own, named by ``dpop_jkt`` (RFC 9449 §10): the code is then
-    bound to it, and only a proof by that key gets it exchanged.
+    bound to it, and only a proof by that key gets it exchanged. With ``par`` the parameters are pushed
+    first (:func:`push_authorization_request`; a DPoP proof goes with them instead of ``dpop_jkt``) and
+    the URL carries only ``client_id`` and ``request_uri``; :class:`PushRefused` when the push failed.
     """
-    flow = PENDING.start(bound, dpop)
-    if flow.dpop is not None:
+    flow = PENDING.start(bound, dpop, pushed=par)
+    if flow.dpop is not None and not par:
         extra = {**extra, "dpop_jkt": flow.dpop.thumbprint}
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uri,
-            "scope": scope,
-            "state": flow.state,
-            "nonce": flow.nonce,
-            "code_challenge": s256_challenge(flow.verifier),
-            "code_challenge_method": "S256",
-            "resource": client.api,  # RFC 8707: a token for the demo's API only
-            **extra,
-        }
-    )
-    return f"{client.base_url}/authorize?{query}", flow.state
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": scope,
+        "state": flow.state,
+        "nonce": flow.nonce,
+        "code_challenge": s256_challenge(flow.verifier),
+        "code_challenge_method": "S256",
+        "resource": client.api,  # RFC 8707: a token for the demo's API only
+        **extra,
+    }
+    if par:
+        try:
+            request_uri = push_authorization_request(client, params, flow.dpop_session)
+        except PushRefused:
+            PENDING.finish(flow.state)  # it never started
+            raise
+        params = {"client_id": client.client_id, "request_uri": request_uri}
+    return f"{client.base_url}/authorize?{urlencode(params)}", flow.state
 
 
 def authorization_url(client: DemoClient, scope: str = SCOPE) -> str:
@@ -311,6 +356,31 @@ def _send(
     return status, body
 
 
+def _basic_auth(client: DemoClient) -> dict[str, str]:
+    """The client's credentials as HTTP Basic (RFC 6749 §2.3.1: each form-encoded first), with a form body."""
+    basic = base64.b64encode(f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}".encode())
+    return {"Authorization": f"Basic {basic.decode()}", "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def push_authorization_request(client: DemoClient, params: dict[str, str], dpop: DPoPSession | None) -> str:
+    """POST the authorization request's parameters to the PAR endpoint (RFC 9126 §2.1); its ``request_uri``.
+
+    Authenticated as at the token endpoint (HTTP Basic), ``client_id`` in the body too (§2.1); with ``dpop``,
+    with a proof of its key, which binds the code to it (RFC 9449 §10.1). Raises :class:`PushRefused`.
+    """
+    status, body = _send(
+        f"{client.base_url}{current_app.config['PROAUTH2_URL_PREFIX']}/par",
+        _basic_auth(client),
+        method="POST",
+        data=urlencode(params).encode(),
+        dpop=dpop,
+    )
+    request_uri = body.get("request_uri")
+    if status != 201 or not isinstance(request_uri, str):
+        raise PushRefused(status, body)
+    return request_uri
+
+
 def exchange_code(
     client: DemoClient, code: str, verifier: str, dpop: DPoPSession | None = None
 ) -> tuple[int, dict[str, Any]]:
@@ -325,10 +395,9 @@ def exchange_code(
         "resource": client.api,
     }
     body = urlencode({**form, "code_verifier": verifier}).encode()
-    basic = base64.b64encode(f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}".encode())
     return _send(
         f"{client.base_url}{current_app.config['PROAUTH2_URL_PREFIX']}/token",
-        {"Authorization": f"Basic {basic.decode()}", "Content-Type": "application/x-www-form-urlencoded"},
+        _basic_auth(client),
         method="POST",
         data=body,
         dpop=dpop,
@@ -369,11 +438,20 @@ def start() -> ResponseReturnValue:
     """Start a flow bound to this browser by a cookie holding its ``state`` (RFC 6749 §10.12).
 
     ``?prompt=`` and ``?max_age=`` pass through, to try what OIDC says of them; ``?dpop=1`` asks for
-    DPoP-bound tokens (RFC 9449).
+    DPoP-bound tokens (RFC 9449); ``?par=1`` pushes the request first (RFC 9126).
     """
     extra = {name: request.args[name] for name in ("prompt", "max_age") if request.args.get(name)}
-    dpop = request.args.get("dpop") == "1"
-    url, state = start_flow(demo_client(), request.args.get("scope", SCOPE), bound=True, dpop=dpop, **extra)
+    dpop, par = request.args.get("dpop") == "1", request.args.get("par") == "1"
+    client = demo_client()
+    try:
+        url, state = start_flow(client, request.args.get("scope", SCOPE), bound=True, dpop=dpop, par=par, **extra)
+    except PushRefused as refused:
+        result = {
+            "error": str(refused.body.get("error") or f"HTTP {refused.status}"),
+            "error_description": refused.body.get("error_description"),
+            "explanation": PUSH_FAILURE,
+        }
+        return render_template("client.html", client=client, result=result), 502
     response = redirect(url, 303)
     response.set_cookie(
         STATE_COOKIE, state, max_age=STATE_COOKIE_MAX_AGE, path=bp.url_prefix, httponly=True, samesite="Lax"
@@ -420,7 +498,7 @@ def _callback() -> tuple[str, int] | str:
             "explanation": AUTHORIZATION_FAILURES.get(error, "The provider refused the authorization request."),
         }
         return render_template("client.html", client=client, result=result)
-    dpop = DPoPSession(flow.dpop) if flow.dpop is not None else None
+    dpop = flow.dpop_session
     status, tokens = exchange_code(client, request.args.get("code", ""), flow.verifier, dpop)
     if status != 200:
         error = str(tokens.get("error") or f"HTTP {status}")
@@ -430,7 +508,7 @@ def _callback() -> tuple[str, int] | str:
             "explanation": EXCHANGE_FAILURES.get(error, "The provider's token endpoint refused to exchange the code."),
         }
         return render_template("client.html", client=client, result=result), 502
-    result = {"token": _shown(tokens), "pkce": True}
+    result = {"token": _shown(tokens), "pkce": True, "pushed": flow.pushed}
     if dpop is not None:
         if str(tokens.get("token_type", "")).lower() != "dpop":  # RFC 9449 §5: it was asked for a bound token
             result.update(error="not a DPoP-bound token", error_description=f"token_type {tokens.get('token_type')}")

@@ -9,8 +9,9 @@
    ``slow_down`` (§3.5), until the user approved, denied, or the code expired,
 5. prints what the token response holds: its members, never the tokens.
 
-The client must be registered for the device grant, e.g. ``flask --app demo
-proauth2 create-client "My TV" --public --grant-type
+The client must be registered for the device grant: the demo's own "Demo TV",
+whose id ``python -m demo`` prints, or e.g. ``flask --app demo proauth2
+create-client "My TV" --public --grant-type
 urn:ietf:params:oauth:grant-type:device_code``. Standard library only.
 """
 

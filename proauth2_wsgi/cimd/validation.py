@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 
 __all__ = ["GRANT_TYPES", "UnacceptableDocument", "client_from_document"]
 
-#: the grant types a metadata-document client may use (public clients with redirects)
-GRANT_TYPES = ("authorization_code", "refresh_token")
+#: the grant types a metadata-document client may use (public clients with redirects; the device grant
+#: beside them, RFC 8628, its verification page naming the document's host)
+GRANT_TYPES = ("authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code")
+#: what a document naming no grant_types gets (RFC 7591 §2: authorization_code; its refresh tokens too)
+DEFAULT_GRANT_TYPES = GRANT_TYPES[:2]
 #: methods that need a secret shared with the server, which a public document cannot hold
 SHARED_SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
 #: the method of a document client that signs with its own key (RFC 7523), sharing no secret
@@ -115,7 +118,7 @@ def _grant_types(document: Mapping[str, Any]) -> tuple[str, ...]:
         raise UnacceptableDocument("response_types must include code")
     named = _strings(document, "grant_types")
     if named is None:
-        return GRANT_TYPES
+        return DEFAULT_GRANT_TYPES
     grants = tuple(grant for grant in GRANT_TYPES if grant in named)
     if "authorization_code" not in grants:
         raise UnacceptableDocument("grant_types must include authorization_code (with refresh_token, if wanted)")

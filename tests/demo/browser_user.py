@@ -105,10 +105,13 @@ class BrowserUser:
         raise AssertionError(f"an unexpected page at {self.page.url}:\n{self.page.content()[:2000]}")
 
 
-def run_node_relying_party(script: Path, visit: Callable[[str], str], *args: str) -> dict[str, Any]:
+def run_node_relying_party(
+    script: Path, visit: Callable[[str], str], *args: str, device: Callable[[str, str], str] | None = None
+) -> dict[str, Any]:
     """Run a Node script of ``tests/demo/node`` speaking ``steps.mjs``'s protocol; its summary.
 
-    Each ``{"browse": URL}`` line is answered with ``visit(URL)``: where the user landed.
+    Each ``{"browse": URL}`` line is answered with ``visit(URL)``: where the user landed; each
+    ``{"device": {"verification_uri": URL, "user_code": CODE}}`` with ``device(URL, CODE)``.
     """
     with subprocess.Popen(
         ["node", script.name, *args],
@@ -129,7 +132,12 @@ def run_node_relying_party(script: Path, visit: Callable[[str], str], *args: str
                     summary: dict[str, Any] = message["summary"]
                     assert process.wait(timeout=NODE_TIMEOUT) == 0, process.stderr.read()
                     return summary
-                process.stdin.write(visit(message["browse"]) + "\n")
+                if "device" in message:
+                    assert device is not None, f"{script.name} shows a user code: {message}"
+                    answer = device(message["device"]["verification_uri"], message["device"]["user_code"])
+                else:
+                    answer = visit(message["browse"])
+                process.stdin.write(answer + "\n")
                 process.stdin.flush()
             process.wait(timeout=NODE_TIMEOUT)
             raise AssertionError(f"{script.name} exited with {process.returncode}:\n{process.stderr.read()}")

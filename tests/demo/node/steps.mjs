@@ -3,8 +3,10 @@
 // The script writes one JSON object per line on stdout: {"browse": URL} asks the
 // test to open URL in Chromium as alice (signing in and consenting where the
 // demo asks) and to answer with the URL the browser finally landed on, one line
-// on stdin; {"summary": {...}} is the script's last word. Failures go to stderr
-// with exit status 1.
+// on stdin; {"device": {"verification_uri": URL, "user_code": CODE}} asks the
+// test, as a device's screen would, to enter CODE at URL as alice and to decide
+// there, answering with what the page said at the end; {"summary": {...}} is
+// the script's last word. Failures go to stderr with exit status 1.
 
 import { createInterface } from 'node:readline';
 
@@ -32,6 +34,13 @@ export async function readLine() {
 export async function browse(url) {
   emit({ browse: url.href ?? String(url) });
   return new URL(await readLine());
+}
+
+// Show the user a device's code and where to enter it (RFC 8628 §3.3); what the browser's page said at the end.
+// The script may poll meanwhile: the answer comes once the user decided.
+export async function showUserCode(verificationUri, userCode) {
+  emit({ device: { verification_uri: String(verificationUri), user_code: userCode } });
+  return readLine();
 }
 
 export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
