@@ -6,8 +6,9 @@ PY     := $(VENV)/bin/python
 JOBS   ?= 2
 DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test lint typecheck bench demo clean
+.PHONY: install test lint typecheck bench bench-load demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ $(DEV_STAMP): setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP) $(DEMO_STAMP)
 
+# the benchmarks' peers too (Authlib, django-oauth-toolkit, gunicorn): `pip install -e '.[dev,bench]'`
+$(BENCH_STAMP): setup.py | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP) $(DEV_STAMP) $(DEMO_STAMP)
+
 install: $(DEV_STAMP)
 
 test: $(DEV_STAMP)
@@ -35,8 +41,13 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(DEV_STAMP)
-	$(PY) -m benchmarks
+# in-process, then proauth2 beside Authlib and django-oauth-toolkit (benchmarks/side_by_side.py)
+bench: $(BENCH_STAMP)
+	$(PY) -m benchmarks --peers
+
+# gunicorn and uvicorn on loopback under wrk, SQLite and PostgreSQL (benchmarks/load.py)
+bench-load: $(BENCH_STAMP)
+	$(PY) -m benchmarks.load
 
 demo: $(DEMO_STAMP)
 	$(PY) -m demo

@@ -27,6 +27,8 @@ TEST_TOOLS = [
     "ruff>=0.4",
     "mypy>=1.8",
 ]
+# what `make bench` adds: the peers it is compared with (benchmarks/peers/) and a WSGI server
+BENCH = ["authlib>=1.3", "flask-sqlalchemy>=3.1", "django>=4.2", "django-oauth-toolkit>=2.4", "gunicorn>=21"]
 
 setup(
     name="proauth2",
@@ -51,6 +53,8 @@ setup(
         "demo": DEMO,
         # what `make test` installs
         "dev": [*DEMO, *ASGI, *FASTAPI, *POSTGRES, *MYSQL, *TEST_TOOLS],
+        # what `make bench` installs on top of dev: Authlib and django-oauth-toolkit to compare with
+        "bench": BENCH,
     },
     classifiers=[
         "Framework :: Flask",

@@ -23,7 +23,9 @@ Prints one table per part:
    and requests/s under uvicorn with ``wrk`` (benchmarks/asgi_cases.py);
 8. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
-   primary-key lookup.
+   primary-key lookup;
+9. side by side with Authlib and django-oauth-toolkit (``--peers``, the
+   default; benchmarks/side_by_side.py), written to benchmarks/results/.
 
 Budgets (issue 4): one query per validated request; at most 50 µs over the
 bare app on SQLite; validation cost within 10% between 10^3 and 10^6 tokens.
@@ -40,10 +42,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from werkzeug.test import EnvironBuilder
 
+from benchmarks import side_by_side
 from benchmarks.asgi_cases import asgi_budget_lines, in_process_rows, uvicorn_rows
 from benchmarks.cimd_cases import cimd_budget_lines, cimd_rows
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
@@ -231,6 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--iterations", type=int, default=5000, help="requests per timed round (default 5000)")
     parser.add_argument("--max-tokens", type=int, default=10**6, help="largest stored-token count (default 10^6)")
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run proauth2 side by side with Authlib and django-oauth-toolkit (default: on)",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=side_by_side.RESULTS_DIR,
+        help="where the side-by-side results go (default benchmarks/results)",
+    )
     args = parser.parse_args(argv)
     ok = True
     with tempfile.TemporaryDirectory() as directory:
@@ -280,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
             print_requests_table(throughput_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
+    peer_lines: list[tuple[str, bool]] = []
+    if args.peers:
+        missing = side_by_side.missing_packages()
+        if missing:
+            print(f"\nskipping the side-by-side part: {', '.join(missing)} not installed (pip install -e '.[bench]')")
+        else:
+            peer_lines = side_by_side.run(args.iterations, results_dir=args.results_dir)
     print("\nBudgets")
     print(f"  SQL statements per validated request = 1 (SQLite trace) : {'ok' if ok else 'OVER'}")
     print(
@@ -306,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         *private_key_jwt_budget_lines(assertion_cost),
         *device_budget_lines(device_figures),
         *cimd_budget_lines(cimd_fetches),
+        *peer_lines,
     ]:
         print(f"  {text} : {'ok' if within else 'OVER'}")
     return 0 if ok else 1

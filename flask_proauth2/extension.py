@@ -493,12 +493,15 @@ def _user_code(user_code: str | None) -> str:
 
 
 def _vary(response: Response) -> Response:
-    """Add ``Authorization`` to ``Vary`` without parsing the header when there is none (the usual case)."""
-    current = response.headers.get("Vary")
-    if current is None:
-        response.headers["Vary"] = "Authorization"
-    else:
+    """Add ``Authorization`` to ``Vary`` without parsing the header when there is none (the usual case).
+
+    ``getlist`` finds none without an exception: werkzeug's ``get`` and ``in``
+    raise and catch a ``KeyError`` for a missing header, a microsecond each.
+    """
+    if response.headers.getlist("Vary"):
         response.vary.add("Authorization")
+    else:
+        response.headers.add("Vary", "Authorization")
     return response
 
 

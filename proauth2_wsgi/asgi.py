@@ -181,14 +181,17 @@ ANONYMOUS = AnonymousUser()
 
 
 class ScopeRequest(ResourceRequest):
-    """The protector's view of an ASGI request; it may carry its token's record, looked up already."""
+    """The protector's view of an ASGI request; it may carry its token's record, looked up already.
+
+    ``resolved`` is ``(token, record)`` once the token was found valid
+    without the validator (a cache hit), and unset before: read it with
+    ``getattr(request, "resolved", None)``. Leaving it unset spares every
+    request a constructor of its own.
+    """
 
     __slots__ = ("resolved",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        #: ``(token, record)`` once the token was found valid without the validator (a cache hit)
-        self.resolved: tuple[str, AccessToken] | None = None
+    resolved: tuple[str, AccessToken]
 
 
 class ValidationPool:

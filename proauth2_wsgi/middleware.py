@@ -226,16 +226,47 @@ def dpop_checker(validator: TokenValidator, dpop: DPoPChecker | bool = True) -> 
 
 
 def resource_request(environ: WSGIEnvironment) -> ResourceRequest:
-    """The protector's view of a WSGI request; URL and form body are built only when asked for."""
-    return ResourceRequest(
-        environ.get("REQUEST_METHOD", "GET"),
-        environ.get("PATH_INFO", ""),
-        query=environ.get("QUERY_STRING", ""),
-        authorization=environ.get("HTTP_AUTHORIZATION"),
-        headers=EnvironHeaders(environ),
-        url=lambda: _url(environ),
-        form=lambda: _form_pairs(environ),
-    )
+    """The protector's view of a WSGI request; headers, URL and form body are built only when asked for."""
+    return _EnvironRequest(environ)
+
+
+class _EnvironRequest(ResourceRequest):
+    """A WSGI request as the protector sees it: headers, URL and form body read from the environ on first use.
+
+    Most requests need none of them (a bearer token in ``Authorization``), so
+    none is built up front, nor any callable to build it with.
+    """
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        super().__init__(
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO", ""),
+            query=environ.get("QUERY_STRING", ""),
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+        )
+        self._environ = environ
+
+    @property
+    def headers(self) -> EnvironHeaders:
+        """The environ's headers (werkzeug's ``EnvironHeaders``)."""
+        headers = self._headers
+        if not isinstance(headers, EnvironHeaders):
+            headers = self._headers = EnvironHeaders(self._environ)
+        return headers
+
+    @property
+    def url(self) -> str:
+        """The request's absolute URL without its query."""
+        url = self._url
+        if not url or not isinstance(url, str):
+            url = self._url = _url(self._environ)
+        return url
+
+    def form(self) -> list[tuple[str, str]] | None:
+        """The form body's pairs (RFC 6750 §2.2), the body left readable; None when there is none."""
+        return _form_pairs(self._environ)
 
 
 def annotate(environ: WSGIEnvironment, access: AccessToken) -> None:

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .scopes import format_scope
 
 #: the ``metadata`` member marking a client known by its metadata document URL (its ``client_id``)
 METADATA_DOCUMENT = "client_id_metadata_document"
+
+
+_T = TypeVar("_T")
+
+
+def _frozen(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """An instance of the frozen dataclass ``cls`` holding ``fields``, every one of them, set at once.
+
+    A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, one call per field; here the instance's
+    ``__dict__`` takes them all in one update. The instance is the one
+    ``cls(**fields)`` makes (equality, hashing, ``repr``, ``replace``); no
+    conversion or default applies, so ``fields`` must name every field.
+    """
+    instance = object.__new__(cls)
+    vars(instance).update(fields)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -114,18 +131,21 @@ class AccessToken:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> AccessToken:
-        """Build an access token from its DataStore record."""
-        return cls(
-            client_id=record["client_id"],
-            user_id=record["user_id"],
-            scopes=frozenset(record["scopes"]),
-            issued_at=record["issued_at"],
-            expires_at=record["expires_at"],
-            grant_id=record["grant_id"],
-            auth_time=record.get("auth_time"),
-            claims=record.get("claims") or {},
-            audience=tuple(record.get("audience") or ()),
-            jkt=record.get("jkt"),
+        """Build an access token from its DataStore record (every validated request does: see :func:`_frozen`)."""
+        return _frozen(
+            cls,
+            {
+                "client_id": record["client_id"],
+                "user_id": record["user_id"],
+                "scopes": frozenset(record["scopes"]),
+                "issued_at": record["issued_at"],
+                "expires_at": record["expires_at"],
+                "grant_id": record["grant_id"],
+                "auth_time": record.get("auth_time"),
+                "claims": record.get("claims") or {},
+                "audience": tuple(record.get("audience") or ()),
+                "jkt": record.get("jkt"),
+            },
         )
 
 

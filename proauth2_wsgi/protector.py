@@ -40,7 +40,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlsplit
@@ -104,10 +104,11 @@ class ResourceRequest:
     without query, what a DPoP proof's ``htu`` names) and ``form`` (the
     body's form pairs, or None for a body that is not a form) may be given as
     zero-argument callables, so that building them costs nothing until a
-    validator needs them.
+    validator needs them. An adapter's subclass may build all three on first
+    use instead (``headers``, ``url``, ``form()``), as the WSGI one does.
     """
 
-    __slots__ = ("_form", "_url", "authorization", "headers", "method", "path", "public_url", "query")
+    __slots__ = ("_form", "_headers", "_url", "authorization", "method", "path", "public_url", "query")
 
     def __init__(
         self,
@@ -125,7 +126,7 @@ class ResourceRequest:
         self.path = path
         self.query = query
         self.authorization = authorization
-        self.headers: Headers = headers if headers is not None else {}
+        self._headers = headers
         self._url = url
         self._form = form
         #: the URL clients know this resource by, when it differs from the one received (behind a proxy)
@@ -133,6 +134,11 @@ class ResourceRequest:
 
     def __repr__(self) -> str:
         return f"<ResourceRequest {self.method} {self.path}>"
+
+    @property
+    def headers(self) -> Headers:
+        """The request's headers, looked up case-insensitively (none given: an empty mapping)."""
+        return self._headers if self._headers is not None else {}
 
     @property
     def url(self) -> str:
@@ -161,11 +167,11 @@ class Refusal:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    #: the WSGI status line (``401 Unauthorized``), rendered with the rest
+    status_line: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def status_line(self) -> str:
-        """The WSGI status line (``401 Unauthorized``)."""
-        return f"{self.status} {HTTPStatus(self.status).phrase}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status_line", f"{self.status} {HTTPStatus(self.status).phrase}")
 
 
 def challenge(
@@ -251,6 +257,7 @@ class Protector:
         self.schemes: tuple[str, ...] = (BEARER,) if dpop is None else (BEARER, DPOP)
         if dpop is not None and resource is not None and resource.dpop_bound_access_tokens_required:
             self.schemes = (DPOP,)
+        self._dpop_only = BEARER not in self.schemes
         self._schemes_lower = ("bearer", "dpop") if dpop is not None else ("bearer",)
         self._policies = _compile_policies(rules, public_paths)
         self._rendered: dict[tuple[type, str, str | None, str, str], Refusal] = {}
@@ -294,15 +301,15 @@ class Protector:
         """The validated token, None (no token, optional), or the :class:`Refusal` to answer with."""
         scheme = BEARER
         try:
-            token = self.extract(request)
+            token, scheme = self._presented(request)
             if token is None:
                 return None if self.optional else self.no_token
-            scheme = self.scheme(request)
             if len(token) > MAX_ACCESS_TOKEN_LENGTH:
                 raise InvalidToken(_INVALID_TOKEN)
             proof = self._proof(request, token) if scheme == DPOP else None
             access = self.validator.validate_token(token, request)
-            self._check_binding(access, proof)
+            if proof is not None or access.jkt is not None or self._dpop_only:  # else a bearer token, taken as such
+                self._check_binding(access, proof)
             if self.resource is not None:
                 self._check_audience(access, self.resource.identifier)
             if proof is not None and self.dpop is not None:
@@ -377,15 +384,23 @@ class Protector:
         more than one method at once (§3.1). Another scheme (``Basic``...) is
         not a bearer token: the result is None.
         """
+        return self._presented(request)[0]
+
+    def _presented(self, request: ResourceRequest) -> tuple[str | None, str]:
+        """:meth:`extract`'s token, and the scheme it came with: :meth:`scheme`'s answer, found on the way."""
         found = []
+        scheme = BEARER
         header = request.authorization
         if header:
-            scheme, _, rest = header.partition(" ")
-            if scheme.lower() == "bearer" or (scheme.lower() == "dpop" and self.dpop is not None):
+            name, _, rest = header.partition(" ")
+            name = name.lower()
+            if name == "bearer" or (name == "dpop" and self.dpop is not None):
                 credential = rest.strip(" ")
                 if len(credential) <= MAX_ACCESS_TOKEN_LENGTH and not _B64TOKEN.fullmatch(credential):
                     raise InvalidRequest(_MALFORMED_HEADER)
                 found.append(credential)
+                if name == "dpop":
+                    scheme = DPOP
             elif (header.split(None, 1) or [""])[0].lower() in self._schemes_lower:
                 # "Bearer<TAB>token" and the like: a bearer credential, but not the §2.1 syntax.
                 raise InvalidRequest(_MALFORMED_HEADER)
@@ -406,7 +421,7 @@ class Protector:
                 found.append(in_form)
         if len(found) > 1:
             raise InvalidRequest("the request uses more than one method to send the access token (RFC 6750 section 2)")
-        return found[0] if found else None
+        return (found[0] if found else None), scheme
 
     # -- rendering --------------------------------------------------------------------------
 

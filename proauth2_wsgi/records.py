@@ -198,17 +198,19 @@ class Records:
         """Store a new refresh token (by its digest)."""
         self.store.store("refresh_tokens", **record)
 
-    @_boundary
     def access_token(self, token_hash: str) -> Record | None:
         """The access token stored under ``token_hash``, or None: the validation hot path."""
-        return self.store.fetch("access_tokens", token_hash=token_hash)
+        try:  # what @_boundary does, in line: one call less on every validated request
+            return self.store.fetch_by_key("access_tokens", token_hash)
+        except StorageUnavailable as exc:
+            raise TemporarilyUnavailable(exc.detail) from exc
 
     @_boundary
     def find_token(self, token_hash: str, refresh_first: bool = False) -> tuple[str, Record] | None:
         """``("access_token" | "refresh_token", record)`` for a token digest, or None."""
         tables = _TOKEN_TABLES[::-1] if refresh_first else _TOKEN_TABLES
         for table in tables:
-            record = self.store.fetch(table, token_hash=token_hash)
+            record = self.store.fetch_by_key(table, token_hash)
             if record is not None:
                 return table[:-1], record
         return None

@@ -32,6 +32,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .errors import SchemaViolation
+from .fields import check_text
 from .schema import check_fields, check_record, table_of
 
 Record = dict[str, Any]
@@ -59,6 +60,18 @@ class DataStore(abc.ABC):
     def fetch(self, table: str, **where: Any) -> Record | None:
         """The one record whose fields equal ``where``, or None."""
         return self._fetch(table, self._where(table, where, allow_empty=False))
+
+    def fetch_by_key(self, table: str, key: str) -> Record | None:
+        """The record of ``table`` whose key is ``key``, or None: a lookup whose names the caller chose.
+
+        :meth:`fetch` checks every field name, since a caller may take them
+        from outside; this one names the table's own key field, so only
+        ``table`` and the text of ``key`` are checked. The library's lookups
+        by a digest it computed come here (every bearer token validation).
+        """
+        layout = table_of(table)
+        check_text(layout.key, key, layout.fields[layout.key].max_length)
+        return self._fetch_by_key(table, key)
 
     def fetch_all(self, table: str, **where: Any) -> list[Record]:
         """Every record whose fields equal ``where`` (every record when empty), ordered by key."""
@@ -138,6 +151,10 @@ class DataStore(abc.ABC):
 
     @abc.abstractmethod
     def _fetch(self, table: str, where: Record) -> Record | None: ...
+
+    def _fetch_by_key(self, table: str, key: str) -> Record | None:
+        """:meth:`fetch_by_key`, checked: by default :meth:`_fetch` on the key field; a store may do it faster."""
+        return self._fetch(table, {table_of(table).key: key})
 
     @abc.abstractmethod
     def _fetch_all(self, table: str, where: Record) -> list[Record]: ...

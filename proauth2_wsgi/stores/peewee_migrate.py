@@ -25,7 +25,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import peewee
-from playhouse import migrate as playhouse_migrate
 
 from .errors import SchemaVersionMismatch, StorageUnavailable
 from .fields import Table
@@ -113,6 +112,9 @@ def _apply(database: peewee.Database, step: Step, tables: dict[str, Table]) -> N
         existing = {col.name for col in database.get_columns(table_name(step.table))}
         if step.name in existing:  # MySQL: a step half-done before a crash
             return
+        # Loaded only to add a column: it imports playhouse's PostgreSQL extensions, and psycopg2 with them.
+        from playhouse import migrate as playhouse_migrate
+
         migrator = playhouse_migrate.SchemaMigrator.from_database(database)
         playhouse_migrate.migrate(migrator.add_column(table_name(step.table), step.name, column(step.field, step.name)))
     elif isinstance(step, ExactTextComparison):

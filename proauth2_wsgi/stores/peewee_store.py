@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import operator
 import os
 import re
 import sqlite3
@@ -72,7 +73,7 @@ _SCHEME_ALIASES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "
 _LOG = logging.getLogger("proauth2.storage")
 
 
-# How each column's database value becomes a record value, per table (None: as it is).
+# How a column's database value becomes a record value: lists and objects are JSON text, booleans 0 or 1.
 @functools.lru_cache(maxsize=4096)
 def _decode_list(text: str) -> tuple[str, ...]:
     # A few distinct scope lists cover nearly every row: decode each once.
@@ -84,16 +85,23 @@ def _list_from_db(text: str) -> list[str]:
 
 
 def _dict_from_db(text: str) -> dict[str, Any]:
-    return dict(json.loads(text))
+    # Most objects stored are empty (the claims request of nearly every token): those need no decoding.
+    return {} if text == "{}" else dict(json.loads(text))
 
 
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: _list_from_db, dict: _dict_from_db, bool: bool, int: int}
+# Text and integers need none (every driver answers a BIGINT column with an int); SQLite and MySQL answer 0 or 1
+# for a boolean.
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {list: _list_from_db, dict: _dict_from_db, bool: bool}
+# Per table, the columns whose database value is not the record's, each with its converter.
 _FROM_DB = {
-    name: {column: _CONVERTERS.get(spec.type) for column, spec in table.fields.items()}
+    name: tuple((column, _CONVERTERS[spec.type]) for column, spec in table.fields.items() if spec.type in _CONVERTERS)
     for name, table in SCHEMA.items()
 }
 # peewee's own query log
 _QUERY_LOG = logging.getLogger("peewee")
+# What a cached statement answers (:meth:`PeeweeDataStore._execute`): its first row, or the rows it changed.
+_FIRST_ROW: Callable[[Any], Any] = operator.methodcaller("fetchone")
+_ROW_COUNT: Callable[[Any], int] = operator.attrgetter("rowcount")
 # peewee's translation of any driver's exceptions into its own classes
 _DRIVER_ERRORS_AS_PEEWEE = peewee.__exception_wrapper__  # type: ignore[attr-defined]
 #: column names of each table, in schema order
@@ -159,8 +167,11 @@ class PeeweeDataStore(DataStore):
         # Any: the fork hook reaches into peewee's (untyped) connection state and pool.
         self._db: Any = _open_database(engine, database, host, port, user, pwd, max_connections, timeout, self._memory)
         self._pooled = isinstance(self._db, pool.PooledDatabase)
+        # Whether an operation holds something (the lock of :memory:, a pooled connection) or runs as it is.
+        self._holds_connection = self._lock is not None or self._pooled
         self._models: dict[str, Any] = {name: build_model(self._db, name, table) for name, table in SCHEMA.items()}
         self._fetch_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._key_sql: dict[str, str] = {}
         self._insert_sql: dict[str, str] = {}
         self._update_sql: dict[tuple[str, tuple[str, ...], tuple[tuple[str, bool], ...]], str] = {}
         self._schema_ready = False
@@ -208,13 +219,16 @@ class PeeweeDataStore(DataStore):
             return self._db.connection_context()
         return _NO_HOLD
 
-    def _run(self, operation: Callable[[], T]) -> T:
-        """Run one operation on a connection, translating driver errors."""
+    def _run(self, operation: Callable[..., T], *args: Any) -> T:
+        """Run one operation, ``operation(*args)``, on a connection, translating driver errors."""
         try:
             if not self._schema_ready:
                 self._prepare_schema()
-            with self._connection():
-                result = operation()
+            if self._holds_connection:
+                with self._connection():
+                    result = operation(*args)
+            else:  # a SQLite file: each thread has its own connection, nothing to hold
+                result = operation(*args)
         except peewee.IntegrityError:
             raise DuplicateKey("a record with this key already exists") from None
         except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
@@ -311,39 +325,48 @@ class PeeweeDataStore(DataStore):
     # -- the contract ---------------------------------------------------------
 
     def _fetch(self, table: str, where: Record) -> Record | None:
-        # The hot path (every bearer token validation): a cached statement run
-        # straight on the driver's cursor, peewee only translating errors.
         fields = tuple(where)
         sql = self._fetch_sql.get((table, fields))
         if sql is None:
-            sql = self._select(table, where).limit(1).sql()[0]
-            self._fetch_sql[(table, fields)] = sql
+            sql = self._fetch_sql[(table, fields)] = self._select(table, where).limit(1).sql()[0]
         specs = SCHEMA[table].fields
         params = [_to_db(specs[name], value) for name, value in where.items()]
         params.append(1)  # the LIMIT
-        columns = _COLUMNS[table]
+        return self._fetch_first(table, sql, params)
 
-        def fetch() -> Record | None:
-            row = self._execute(sql, params, fetch=True)
-            return None if row is None else self._from_db(table, dict(zip(columns, row, strict=True)))
+    def _fetch_by_key(self, table: str, key: str) -> Record | None:
+        # The hot path (every bearer token validation): the table's cached SELECT by key, the key bound as it is.
+        sql = self._key_sql.get(table)
+        if sql is None:
+            sql = self._key_sql[table] = self._select(table, {SCHEMA[table].key: key}).limit(1).sql()[0]
+        return self._fetch_first(table, sql, [key, 1])
 
-        return self._run(fetch)
+    def _fetch_first(self, table: str, sql: str, params: list[Any]) -> Record | None:
+        """The record of the first row a cached SELECT finds, run on the driver's cursor, decoded after."""
+        row = self._run(self._execute, sql, params, _FIRST_ROW)
+        # not strict: the statement selects exactly these columns
+        return None if row is None else self._from_db(table, dict(zip(_COLUMNS[table], row, strict=False)))
 
-    def _execute(self, sql: str, params: list[Any], *, fetch: bool = False, count: bool = False) -> Any:
-        """Run a cached statement straight on the driver's cursor; peewee only translates errors.
+    def _execute(self, sql: str, params: list[Any], answer: Callable[[Any], Any] | None = None) -> Any:
+        """Run a cached statement straight on the driver's cursor; ``answer(cursor)``, or None without ``answer``.
 
-        The hot paths (token lookup, token issue) skip peewee's query building.
+        The hot paths (token lookup, token issue) skip peewee's query building;
+        peewee only translates the driver's errors.
+        The query log (the ``peewee`` logger at DEBUG) records them as
+        ``execute_sql`` would, and costs one level check while it is off.
         """
-        _QUERY_LOG.debug((sql, params))  # the query log stays complete, as execute_sql keeps it
-        with _DRIVER_ERRORS_AS_PEEWEE:
+        if _QUERY_LOG.isEnabledFor(logging.DEBUG):
+            _QUERY_LOG.debug((sql, params))
+        try:
             cursor = self._db.connection().cursor()
             try:
                 cursor.execute(sql, params)
-                if count:
-                    return cursor.rowcount
-                return cursor.fetchone() if fetch else None
+                return None if answer is None else answer(cursor)
             finally:
                 cursor.close()
+        except Exception:
+            with _DRIVER_ERRORS_AS_PEEWEE:  # the driver's error raised again as peewee's, paid on failure only
+                raise
 
     def _fetch_all(self, table: str, where: Record) -> list[Record]:
         model = self._models[table]
@@ -367,7 +390,7 @@ class PeeweeDataStore(DataStore):
             self._insert_sql[table] = sql
         specs = SCHEMA[table].fields
         params = [_to_db(specs[name], record[name]) for name in _COLUMNS[table]]
-        self._run(lambda: self._execute(sql, params))
+        self._run(self._execute, sql, params)
 
     def _update(self, table: str, where: Record, values: Record) -> int:
         # Every compare-and-set (a code, a refresh token, a device poll) comes here: one cached
@@ -387,7 +410,7 @@ class PeeweeDataStore(DataStore):
         specs = SCHEMA[table].fields
         params = [_to_db(specs[name], value) for name, value in values.items()]
         params += [_to_db(specs[name], value) for name, value in where.items() if value is not None]
-        return self._run(lambda: int(self._execute(sql, params, count=True)))
+        return int(self._run(self._execute, sql, params, _ROW_COUNT))
 
     def _remove(self, table: str, where: Record) -> int:
         model = self._models[table]
@@ -419,11 +442,12 @@ class PeeweeDataStore(DataStore):
 
     @staticmethod
     def _from_db(table: str, row: dict[str, Any]) -> Record:
-        converters = _FROM_DB[table]
-        return {
-            name: value if value is None or (convert := converters[name]) is None else convert(value)
-            for name, value in row.items()
-        }
+        """``row`` (a table's columns by name, as the driver gave them) made a record, in place."""
+        for name, convert in _FROM_DB[table]:
+            value = row[name]
+            if value is not None:
+                row[name] = convert(value)
+        return row
 
 
 def _to_db(spec: Field, value: Any) -> Any:

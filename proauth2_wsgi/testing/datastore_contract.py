@@ -86,6 +86,19 @@ class DataStoreContract:
     def test_fetch_missing_returns_none(self, store: DataStore) -> None:
         assert store.fetch("access_tokens", token_hash="f" * 64) is None
 
+    def test_fetch_by_key_finds_what_fetch_finds_with_its_types(self, store: DataStore) -> None:
+        store.store("access_tokens", **token_record(1, auth_time=None))
+        found = store.fetch_by_key("access_tokens", f"{1:064x}")
+        assert found == token_record(1, auth_time=None) == store.fetch("access_tokens", token_hash=f"{1:064x}")
+        assert {name: type(found[name]) for name in ("issued_at", "revoked", "scopes", "claims", "auth_time")} == {
+            "issued_at": int,
+            "revoked": bool,
+            "scopes": list,
+            "claims": dict,
+            "auth_time": type(None),
+        }
+        assert store.fetch_by_key("access_tokens", "f" * 64) is None
+
     def test_fetch_by_several_fields(self, store: DataStore) -> None:
         store.store("access_tokens", **token_record(1))
         found = store.fetch("access_tokens", client_id="client-1", revoked=False)
@@ -226,6 +239,10 @@ class DataStoreContract:
         "call",
         [
             pytest.param(lambda s: s.fetch("users", id=1), id="unknown-table-fetch"),
+            pytest.param(lambda s: s.fetch_by_key("users", "1"), id="unknown-table-fetch-by-key"),
+            pytest.param(lambda s: s.fetch_by_key("access_tokens", "a\x00b"), id="NUL-key"),
+            pytest.param(lambda s: s.fetch_by_key("access_tokens", "f" * 65), id="key-too-long"),
+            pytest.param(lambda s: s.fetch_by_key("access_tokens", 1), id="int-key"),
             pytest.param(lambda s: s.store("access_tokens; DROP TABLE x", **token_record(9)), id="unknown-table-store"),
             pytest.param(lambda s: s.fetch("access_tokens", **{"token_hash = '' OR 1=1 --": "x"}), id="unknown-field"),
             pytest.param(lambda s: s.store("access_tokens", **token_record(9), extra=1), id="extra-field"),

@@ -94,6 +94,26 @@ def test_the_first_failure_and_the_recovery_are_logged_once(tmp_path: Path, capl
     assert "available again" in messages[1]
 
 
+def test_the_query_log_records_the_cached_statements_while_it_is_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hot paths skip peewee's query building, not its query log: the ``peewee`` logger at DEBUG."""
+    store = PeeweeDataStore(f"sqlite:///{tmp_path}/logged.db")
+    store.fetch("clients", client_id="x")  # migrated before the log is read
+    key = token_record(1)["token_hash"]
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        store.store("access_tokens", **token_record(1))
+        store.fetch_by_key("access_tokens", key)
+        store.update("access_tokens", {"token_hash": key, "revoked": False}, {"revoked": True})
+    logged = [record.msg for record in caplog.records if record.name == "peewee"]
+    assert [sql.split(None, 1)[0] for sql, _ in logged] == ["INSERT", "SELECT", "UPDATE"]
+    assert logged[1][1] == [key, 1]
+    caplog.clear()
+    store.fetch_by_key("access_tokens", key)  # the log off again: nothing recorded
+    assert not [record for record in caplog.records if record.name == "peewee"]
+    store.dispose()
+
+
 def test_a_password_in_the_url_never_reaches_the_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     """A driver that quotes its connection string still shows no password (nor its URL-encoded form)."""
     store = PeeweeDataStore("postgresql://app:p%40ss%2Fword@127.0.0.1:1/db", timeout=1)
