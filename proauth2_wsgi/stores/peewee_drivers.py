@@ -14,10 +14,11 @@ uses those databases but when their driver loads.
 
 The replay is exact only for the driver imports it knows, so it is done
 only for a peewee whose source holds them, and the adapter constants they
-set, word for word (every 4.x release); another peewee, or one imported
-before :mod:`proauth2_wsgi.stores`, imports its drivers as usual. A fresh
-database's first process still loads psycopg2 when a migration adds a
-column: :mod:`playhouse.migrate` imports playhouse's PostgreSQL extensions.
+set, word for word (peewee 4.5); another peewee (4.4 and older set their
+adapters up otherwise), or one imported before :mod:`proauth2_wsgi.stores`,
+imports its drivers as usual. A fresh database's first process still loads
+psycopg2 when a migration adds a column: :mod:`playhouse.migrate` imports
+playhouse's PostgreSQL extensions.
 """
 
 from __future__ import annotations
@@ -217,6 +218,7 @@ def _load_postgresql(peewee: ModuleType) -> None:
 
 
 def _set_transaction_states(adapter: type, idle: Any, inerror: Any, unknown: Any) -> None:
+    """The driver's transaction states on peewee's adapter, as its class body sets them when the driver loads."""
     adapter.txn_idle = idle  # type: ignore[attr-defined]
     adapter.txn_inerror = inerror  # type: ignore[attr-defined]
     adapter.txn_unknown = unknown  # type: ignore[attr-defined]
