@@ -24,7 +24,9 @@ TEST_TOOLS = [
     "falcon>=3.1",
     "bottle>=0.12",
     "playwright>=1.40",
+    "hypothesis>=6.100",
     "ruff>=0.4",
+    "bandit>=1.7",
     "mypy>=1.8",
 ]
 # what `make bench` adds: the peers it is compared with (benchmarks/peers/) and a WSGI server
@@ -51,8 +53,8 @@ setup(
         "mysql": MYSQL,
         # what `make demo` installs: the demo's own needs, nothing of the test toolchain
         "demo": DEMO,
-        # what `make test` installs
-        "dev": [*DEMO, *ASGI, *FASTAPI, *POSTGRES, *MYSQL, *TEST_TOOLS],
+        # what `make test` installs; the peers too, since the suite runs the side-by-side benchmark once
+        "dev": [*DEMO, *ASGI, *FASTAPI, *POSTGRES, *MYSQL, *TEST_TOOLS, *BENCH],
         # what `make bench` installs on top of dev: Authlib and django-oauth-toolkit to compare with
         "bench": BENCH,
     },

@@ -23,7 +23,8 @@ Prints one table per part:
    and requests/s under uvicorn with ``wrk`` (benchmarks/asgi_cases.py);
 8. validation with 10^3 and 10^6 stored tokens (SQLite), looked up in turn
    among 1,000 known tokens spread over the table, beside a raw sqlite3
-   primary-key lookup;
+   primary-key lookup; then a validated request with cold CPU caches, as a
+   server worker runs it, beside the floor (benchmarks/cold_cases.py);
 9. side by side with Authlib and django-oauth-toolkit (``--peers``, the
    default; benchmarks/side_by_side.py), written to benchmarks/results/.
 
@@ -50,6 +51,7 @@ from werkzeug.test import EnvironBuilder
 from benchmarks import side_by_side
 from benchmarks.asgi_cases import asgi_budget_lines, in_process_rows, uvicorn_rows
 from benchmarks.cimd_cases import cimd_budget_lines, cimd_rows
+from benchmarks.cold_cases import cold_rows
 from benchmarks.databases import client_token, fill_sqlite, postgres_url, sqlite_url
 from benchmarks.device_cases import device_budget_lines, device_rows
 from benchmarks.dpop_cases import dpop_budget_lines, dpop_rows
@@ -296,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
             print_requests_table(throughput_table)
         scale, spread = scaling_rows(directory, (10**3, args.max_tokens), args.iterations)
         print_table("Validation vs stored tokens (SQLite, 1,000 known tokens looked up in turn)", scale)
+        cold, cold_cost, cold_floor = cold_rows(directory, max(args.iterations // 25, 50))
+        print_table("Cold CPU caches before every request, as in a server worker (SQLite)", cold)
+        print(f"  proauth2's own share, cold: {cold_cost - cold_floor:+.1f} µs over the floor's {cold_floor:.1f} µs")
     peer_lines: list[tuple[str, bool]] = []
     if args.peers:
         missing = side_by_side.missing_packages()

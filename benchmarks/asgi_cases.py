@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import socket
 import statistics
@@ -30,6 +29,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from benchmarks.databases import client_token
+from benchmarks.load import free_port, wrk
 from benchmarks.timing import ROUNDS, Timing, overhead
 from proauth2_wsgi import Proauth2
 from proauth2_wsgi.asgi import BearerTokenMiddleware
@@ -45,8 +45,6 @@ THROUGHPUT_BUDGET = 0.80
 WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS, WRK_ROUNDS = 1, 50, 5, 5
 #: the routes of the uvicorn server, by case
 ROUTES = {"bare": "/bare", "protected": "/protected", "cached": "/cached"}
-_REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
-_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 
 def starlette_app() -> ASGIApp:
@@ -137,12 +135,6 @@ def in_process_rows(database_url: str, iterations: int) -> tuple[list[tuple[str,
     return rows, overheads
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,30 +146,6 @@ def _wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.05)
     raise OSError("the uvicorn server did not start")
-
-
-def wrk(url: str, token: str, seconds: int) -> tuple[float, int]:
-    """``wrk``'s requests/s against ``url`` with the bearer token, and how many answers were not 2xx."""
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{WRK_THREADS}",
-            f"-c{WRK_CONNECTIONS}",
-            f"-d{seconds}s",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=True,
-    )
-    found = _REQUESTS_PER_SECOND.search(done.stdout)
-    if found is None:
-        raise OSError(f"wrk printed no Requests/sec: {done.stdout[-500:]}")
-    errors = _NON_2XX.search(done.stdout)
-    return float(found.group(1)), int(errors.group(1)) if errors else 0
 
 
 def uvicorn_rows(database_url: str) -> tuple[list[tuple[str, str, str]], dict[str, float]]:
@@ -193,7 +161,7 @@ def uvicorn_rows(database_url: str) -> tuple[list[tuple[str, str, str]], dict[st
     provider = Proauth2(database_url)
     token = client_token(provider)
     provider.store.close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.asgi_cases", database_url, str(port)])
     measured: dict[str, list[float]] = {key: [] for key in ROUTES}
     errors = dict.fromkeys(ROUTES, 0)
@@ -201,7 +169,8 @@ def uvicorn_rows(database_url: str) -> tuple[list[tuple[str, str, str]], dict[st
         _wait_for_port(port, server)
         for _ in range(WRK_ROUNDS):
             for key, path in ROUTES.items():
-                rate, failed = wrk(f"http://127.0.0.1:{port}{path}", token, WRK_SECONDS // WRK_ROUNDS)
+                figures = wrk(f"http://127.0.0.1:{port}{path}", token, WRK_SECONDS // WRK_ROUNDS, WRK_CONNECTIONS)
+                rate, failed = figures["rps"], int(figures["non_2xx"])
                 measured[key].append(rate)
                 errors[key] += failed
     finally:

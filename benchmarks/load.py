@@ -133,7 +133,8 @@ def find_agreement(server: Server) -> list[int] | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nothing listens on just now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -142,7 +143,7 @@ def _free_port() -> int:
 @contextmanager
 def running(server: Server) -> Iterator[int]:
     """Start ``server`` on a free port; yield the port once every route answers 200."""
-    port = _free_port()
+    port = free_port()
     command = [part.replace("{port}", str(port)) for part in server.command]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **server.env})
     try:
@@ -175,13 +176,13 @@ def running(server: Server) -> Iterator[int]:
             process.wait()
 
 
-def wrk(url: str, token: str, seconds: int = WRK_SECONDS) -> dict[str, float]:
+def wrk(url: str, token: str, seconds: int = WRK_SECONDS, connections: int = WRK_CONNECTIONS) -> dict[str, float]:
     """One ``wrk`` run: requests/s, p50 and p99 (ms), answers not 2xx and socket errors."""
     done = subprocess.run(
         [
             "wrk",
             f"-t{WRK_THREADS}",
-            f"-c{WRK_CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
             "-H",

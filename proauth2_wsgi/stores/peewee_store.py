@@ -2,7 +2,11 @@
 
 - Built from a URL (``sqlite:///proauth2.db``, ``sqlite:///:memory:``,
   ``postgresql://user@host:5432/db``, ``mysql://user@host:3306/db``) or from
-  the original ``(database, host, port, user, pwd)`` parameters.
+  the original ``(database, host, port, user, pwd)`` parameters. A SQLite URL
+  takes one option, ``?synchronous=full`` (every commit synced; the default
+  ``normal`` in WAL may lose the last commits on power loss, never corrupts);
+  a PostgreSQL URL passes its query to libpq (``?sslmode=verify-full``); an
+  option nothing reads is refused, never silently dropped.
 - Lazy: nothing connects until the first operation, so a process whose
   database is down at start-up still starts, and answers 503 until the
   database is back. The first operation checks the schema version once and,
@@ -39,7 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import peewee
 from playhouse import pool
@@ -68,7 +72,18 @@ DEFAULT_STALE_TIMEOUT = 300
 #: seconds to wait for a free pooled connection, a lock, or a server to answer
 DEFAULT_TIMEOUT = 10
 
+#: SQLite ``synchronous`` settings a store accepts: ``off`` could corrupt the file on power loss
+SQLITE_SYNCHRONOUS = ("normal", "full", "extra")
+
 _ENGINES = ("sqlite", "postgresql", "mysql")
+# The query options a URL may carry per engine: SQLite's durability, libpq's TLS and session parameters.
+_URL_OPTIONS: dict[str, frozenset[str]] = {
+    "sqlite": frozenset({"synchronous"}),
+    "postgresql": frozenset(
+        {"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "application_name", "target_session_attrs", "options"}
+    ),
+    "mysql": frozenset(),
+}
 _SCHEME_ALIASES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}
 _LOG = logging.getLogger("proauth2.storage")
 
@@ -126,7 +141,10 @@ class PeeweeDataStore(DataStore):
     a SQLite file. With ``auto_migrate=False`` the store never changes the
     schema itself: run ``proauth2 migrate`` (or :meth:`migrate`) at deploy time.
     ``log_outages=False`` leaves the first failure and the recovery unlogged
-    (a command line that prints the error itself).
+    (a command line that prints the error itself). ``synchronous="full"`` (or
+    ``sqlite:///path.db?synchronous=full``) syncs every SQLite commit to disk;
+    the default ``"normal"`` in WAL syncs at checkpoints only, so a power loss
+    may lose the last commits, never the file's integrity.
     """
 
     def __init__(
@@ -142,13 +160,16 @@ class PeeweeDataStore(DataStore):
         timeout: int = DEFAULT_TIMEOUT,
         auto_migrate: bool = True,
         log_outages: bool = True,
+        synchronous: str | None = None,
     ) -> None:
         database = database or DEFAULT_URL
+        options: dict[str, str] = {}
         if "://" in database:
-            engine, database, host, port, user, pwd = _parse_url(database)
+            engine, database, host, port, user, pwd, options = _parse_url(database)
         engine = engine or ("sqlite" if host is None else "postgresql")
         if engine not in _ENGINES:
             raise ValueError(f"engine must be one of {', '.join(_ENGINES)}")
+        synchronous = _sqlite_synchronous(engine, synchronous, options.pop("synchronous", None))
         if engine == "sqlite" and database not in (":memory:", "") and not os.path.isabs(database):
             resolved = os.path.abspath(database)
             _LOG.warning(
@@ -165,7 +186,9 @@ class PeeweeDataStore(DataStore):
         self._memory = engine == "sqlite" and database in (":memory:", "")
         self._lock: threading.RLock | None = threading.RLock() if self._memory else None
         # Any: the fork hook reaches into peewee's (untyped) connection state and pool.
-        self._db: Any = _open_database(engine, database, host, port, user, pwd, max_connections, timeout, self._memory)
+        self._db: Any = _open_database(
+            engine, database, host, port, user, pwd, max_connections, timeout, self._memory, synchronous, options
+        )
         self._pooled = isinstance(self._db, pool.PooledDatabase)
         # Whether an operation holds something (the lock of :memory:, a pooled connection) or runs as it is.
         self._holds_connection = self._lock is not None or self._pooled
@@ -456,24 +479,41 @@ def _to_db(spec: Field, value: Any) -> Any:
     return value
 
 
-def _parse_url(url: str) -> tuple[str, str, str | None, int | None, str | None, str | None]:
-    """Split a database URL into (engine, database, host, port, user, password)."""
+def _parse_url(url: str) -> tuple[str, str, str | None, int | None, str | None, str | None, dict[str, str]]:
+    """Split a database URL into (engine, database, host, port, user, password, options)."""
     parts = urlsplit(url)
     scheme = parts.scheme.split("+", 1)[0].lower()
     engine = _SCHEME_ALIASES.get(scheme)
     if engine is None:
         raise ValueError(f"unsupported database URL scheme {parts.scheme!r}; use sqlite, postgresql or mysql")
+    options = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+    unknown = sorted(set(options) - _URL_OPTIONS[engine])
+    if unknown:
+        known = ", ".join(sorted(_URL_OPTIONS[engine])) or "none"
+        raise ValueError(f"unsupported {engine} URL option {unknown[0]!r} (supported: {known})")
     if engine == "sqlite":
-        path = url.split("://", 1)[1]
+        path = url.split("://", 1)[1].split("?", 1)[0]
         path = path[1:] if path.startswith("/") else path
-        return engine, path or ":memory:", None, None, None, None
+        return engine, path or ":memory:", None, None, None, None, options
     try:
         port = parts.port
     except ValueError:
         raise ValueError("the database URL has an invalid port") from None
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
-    return engine, parts.path.lstrip("/"), parts.hostname, port, user, password
+    return engine, parts.path.lstrip("/"), parts.hostname, port, user, password, options
+
+
+def _sqlite_synchronous(engine: str, given: str | None, in_url: str | None) -> str:
+    """The ``synchronous`` setting of a SQLite store, from the keyword or the URL (``normal`` by default)."""
+    if given is not None and in_url is not None and given.lower() != in_url.lower():
+        raise ValueError(f"synchronous={given!r} contradicts the URL's synchronous={in_url!r}")
+    chosen = (given if given is not None else in_url or "normal").lower()
+    if engine != "sqlite" and given is not None:
+        raise ValueError("synchronous applies to SQLite only: PostgreSQL and MySQL sync every commit")
+    if chosen not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {chosen!r}")
+    return chosen
 
 
 def _open_database(
@@ -486,6 +526,8 @@ def _open_database(
     max_connections: int,
     timeout: int,
     memory: bool,
+    synchronous: str,
+    options: dict[str, str],
 ) -> peewee.Database:
     if engine == "sqlite":
         if memory:
@@ -497,7 +539,7 @@ def _open_database(
             timeout=timeout,
             pragmas={
                 "journal_mode": "wal",
-                "synchronous": "normal",
+                "synchronous": synchronous,
                 "busy_timeout": timeout * 1000,
                 "cache_size": -SQLITE_CACHE_KIB,
                 "mmap_size": SQLITE_MMAP_BYTES,
@@ -506,7 +548,7 @@ def _open_database(
     params: dict[str, Any] = {"host": host, "port": port, "user": user}
     if pwd is not None:
         params["password"] = pwd
-    params = {k: v for k, v in params.items() if v is not None}
+    params = {k: v for k, v in params.items() if v is not None} | options
     common = {"max_connections": max_connections, "stale_timeout": DEFAULT_STALE_TIMEOUT, "timeout": timeout}
     if engine == "postgresql":
         return _PooledPostgresql(database, connect_timeout=timeout, **common, **params)

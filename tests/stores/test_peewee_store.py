@@ -15,6 +15,7 @@ import pytest
 from proauth2_wsgi import Proauth2, TemporarilyUnavailable
 from proauth2_wsgi.stores import SCHEMA, SCHEMA_VERSION, PeeweeDataStore, StorageUnavailable
 from proauth2_wsgi.testing.datastore_contract import token_record
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.backends
 
@@ -186,6 +187,49 @@ def test_a_forked_child_opens_its_own_connections(store: PeeweeDataStore) -> Non
 def test_unsupported_url_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database URL scheme"):
         PeeweeDataStore("oracle://scott:tiger@host/db")
+
+
+def _pragma_synchronous(store: PeeweeDataStore) -> int:
+    store.migrate()
+    return int(store._db.execute_sql("PRAGMA synchronous").fetchone()[0])
+
+
+def test_sqlite_syncs_at_checkpoints_by_default_and_every_commit_when_asked(tmp_path: Path) -> None:
+    """WAL with synchronous=NORMAL (1) unless the URL or the keyword asks for FULL (2) or EXTRA (3)."""
+    assert _pragma_synchronous(PeeweeDataStore(f"sqlite:///{tmp_path}/normal.db")) == 1
+    assert _pragma_synchronous(PeeweeDataStore(f"sqlite:///{tmp_path}/full.db?synchronous=full")) == 2
+    assert _pragma_synchronous(PeeweeDataStore(f"sqlite:///{tmp_path}/extra.db", synchronous="EXTRA")) == 3
+    assert sorted(path.name for path in tmp_path.glob("*.db")) == ["extra.db", "full.db", "normal.db"]
+
+
+@pytest.mark.parametrize(
+    ("url", "keywords", "message"),
+    [
+        ("sqlite:///{tmp}/a.db?sync=full", {}, "unsupported sqlite URL option 'sync'"),
+        ("sqlite:///{tmp}/a.db?synchronous=off", {}, "synchronous must be one of normal, full, extra"),
+        ("sqlite:///{tmp}/a.db?synchronous=full", {"synchronous": "normal"}, "contradicts the URL"),
+        ("postgresql://app@127.0.0.1/app?sslmod=require", {}, "unsupported postgresql URL option 'sslmod'"),
+        ("postgresql://app@127.0.0.1/app", {"synchronous": "full"}, "SQLite only"),
+        ("mysql://root@127.0.0.1/app?ssl=true", {}, "unsupported mysql URL option 'ssl'"),
+    ],
+)
+def test_a_url_option_nothing_reads_is_refused_not_dropped(
+    tmp_path: Path, url: str, keywords: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        PeeweeDataStore(url.format(tmp=tmp_path), **keywords)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_postgresql_url_passes_its_libpq_options(tmp_path: Path) -> None:
+    """``?application_name=...&sslmode=disable`` reaches the server's session (libpq connection parameters)."""
+    with fresh_database("postgresql", str(tmp_path)) as url:
+        store = PeeweeDataStore(f"{url}?application_name=proauth2-url-options&sslmode=disable")
+        try:
+            store.migrate()
+            assert store._db.execute_sql("SHOW application_name").fetchone()[0] == "proauth2-url-options"
+        finally:
+            store.dispose()
 
 
 def test_close_keeps_a_sqlite_threads_connection_open(tmp_path: Path) -> None:
