@@ -161,7 +161,12 @@ def backend_rows(name: str, url: str, iterations: int) -> tuple[list[tuple[str, 
 
 
 def scaling_rows(directory: str, sizes: tuple[int, ...], iterations: int) -> tuple[list[tuple[str, str, str]], float]:
-    """Validation cost with each of ``sizes`` stored tokens, measured in turns; returns rows and the spread."""
+    """Validation cost with each of ``sizes`` stored tokens, measured in turns; returns rows and the spread.
+
+    The last row is proauth2's own share of the growth: how much more the
+    validation around the lookup costs with the most tokens than with the
+    fewest (the validation's growth minus the raw lookup's).
+    """
     setups = [ScaleSetup(f"{directory}/scale-{stored}.db", stored) for stored in sizes]
     try:
         raw = call_times([setup.raw_lookup for setup in setups], iterations)
@@ -177,6 +182,9 @@ def scaling_rows(directory: str, sizes: tuple[int, ...], iterations: int) -> tup
             (setup.label, "provider.authenticate_token", str(auth_us)),
             (setup.label, "middleware request, valid token", str(request_us)),
         ]
+    own_growth = overhead(auth[0], auth[-1]) - overhead(raw[0], raw[-1])
+    label = f"{setups[-1].label} - {setups[0].label}"
+    rows.append((label, "proauth2's own share of the growth (µs)", f"{own_growth:+8.1f}"))
     return rows, abs(paired_difference(auth[0], auth[-1]))
 
 

@@ -30,7 +30,7 @@ from ..errors import Proauth2Error, TemporarilyUnavailable
 from ..provider import Proauth2
 from ..settings import PREFIX, Settings, SettingsError
 from ..stores import StorageUnavailable
-from .commands import COMMANDS
+from .commands import BOOLEAN_METADATA, COMMANDS
 from .console import Console, Refused
 
 __all__ = ["Console", "build_parser", "main", "run"]
@@ -70,6 +70,8 @@ def build_parser(prog: str, *, standalone: bool) -> argparse.ArgumentParser:
             help="where RP-Initiated Logout may return (OpenID Connect; repeat for several)",
         )
         sub.add_argument("--id-token-alg", help="the ID token signing algorithm, RS256 (default) or ES256")
+        for option, _, what in BOOLEAN_METADATA:
+            sub.add_argument(f"--{option}", action=argparse.BooleanOptionalAction, help=what)
         sub.add_argument(
             "--resource",
             dest="resources",

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import Proauth2Error
+from ..issuance import DPOP_BOUND
 from ..keyset import KeyManagementError
 from ..models import Client, ClientCredentials
-from ..provider import Proauth2
+from ..provider import DPOP_NONCE_REQUIRED, Proauth2
+from ..pushed_requests import REQUIRE_PUSHED
 from ..resources import CLIENT_RESOURCES
 from ..stores import SCHEMA_VERSION
 from .console import Console, Refused
@@ -109,7 +111,7 @@ def update_client(provider: Proauth2, args: argparse.Namespace, console: Console
     if all(value is None for value in changes.values()):
         raise Refused(
             "nothing to change: give --name, --redirect-uri, --scope, --default-scope, --grant-type,"
-            " --post-logout-redirect-uri, --id-token-alg, --resource, --jwks or --jwks-uri"
+            " --post-logout-redirect-uri, --id-token-alg, --resource, --jwks, --jwks-uri or a client flag"
         )
     client = provider.update_client(
         args.client_id, **{name: value for name, value in changes.items() if value is not None}
@@ -117,9 +119,21 @@ def update_client(provider: Proauth2, args: argparse.Namespace, console: Console
     _show(console, client, args.json)
 
 
+#: the boolean client metadata the command line sets (``--flag`` / ``--no-flag``): option, metadata name, help
+BOOLEAN_METADATA: tuple[tuple[str, str, str], ...] = (
+    ("require-par", REQUIRE_PUSHED, "the client must push its authorization requests (RFC 9126 §6)"),
+    ("dpop-bound-access-tokens", DPOP_BOUND, "the client's access tokens must be DPoP-bound (RFC 9449 §5.2)"),
+    ("dpop-nonce-required", DPOP_NONCE_REQUIRED, "its DPoP proofs must carry the server's nonce (RFC 9449 §8)"),
+)
+
+
 def _client_metadata(args: argparse.Namespace) -> dict[str, Any]:
     """The further client metadata the options give: OpenID Connect's, the resources (checked by the provider)."""
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = {
+        name: getattr(args, option.replace("-", "_"))
+        for option, name, _ in BOOLEAN_METADATA
+        if getattr(args, option.replace("-", "_")) is not None
+    }
     if args.post_logout_redirect_uris:
         metadata["post_logout_redirect_uris"] = args.post_logout_redirect_uris
     if args.id_token_alg:

@@ -97,6 +97,21 @@ def test_create_and_update_a_relying_party(cli: Cli, provider: Proauth2) -> None
     assert client.metadata == {"post_logout_redirect_uris": [logout], "id_token_signed_response_alg": "RS256"}
 
 
+def test_client_flags_for_par_and_dpop_from_the_command_line(cli: Cli, provider: Proauth2) -> None:
+    """RFC 9126 §6 ``require_pushed_authorization_requests``, RFC 9449 §5.2 and §8 per client: set, then unset."""
+    flags = ["--require-par", "--dpop-bound-access-tokens", "--dpop-nonce-required"]
+    body = json.loads(cli("create-client", "Strict", "--redirect-uri", REDIRECT, *flags, "--json").stdout)
+    expected = {"require_pushed_authorization_requests": True, "dpop_bound_access_tokens": True}
+    client = provider.get_client(body["client_id"])
+    assert client is not None
+    assert client.metadata == {**expected, "dpop_nonce_required": True}
+    updated = cli("update-client", body["client_id"], "--no-dpop-nonce-required", "--json")
+    assert updated.exit_code == 0, updated.stderr
+    client = provider.get_client(body["client_id"])
+    assert client is not None
+    assert client.metadata == {**expected, "dpop_nonce_required": False}
+
+
 @EVERY_WAY
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
