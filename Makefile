@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test lint typecheck bench bench-load demo clean
+.PHONY: install test fuzz lint typecheck bench bench-load demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,16 @@ install: $(DEV_STAMP)
 test: $(DEV_STAMP)
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
+# the property-based hostile-input tests (tests/fuzz) with many more examples than `make test` gives them
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(DEV_STAMP)
+	PROAUTH2_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n $(JOBS) tests/fuzz $(PYTEST_ARGS)
+
+# ruff with its security rules (S, configured in pyproject.toml) and bandit over the shipped code
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check proauth2_wsgi flask_proauth2 demo tests benchmarks
 	$(VENV)/bin/ruff format --check proauth2_wsgi flask_proauth2 demo tests benchmarks
+	$(VENV)/bin/bandit -q -c pyproject.toml -r proauth2_wsgi flask_proauth2 demo
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy

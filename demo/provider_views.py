@@ -120,12 +120,10 @@ def authorize() -> ResponseReturnValue:
         approved = request.form.get("decision") == "allow"
         return oauth.authorization_response(auth_request, login, approved=approved)
     step = oauth.authorization_step(auth_request, login)  # prompt=none answers by redirect, never a page
-    if step is Step.LOGIN:
+    if step is Step.LOGIN or login is None:  # no login is always the LOGIN step
         return redirect(url_for("provider.login", next=oauth.login_return_url()), 303)
     if step is Step.ANSWER:
-        assert login is not None
         return oauth.authorization_response(auth_request, login, approved=True)
-    assert login is not None
     return render_template(
         "consent.html",
         client=auth_request.client,
@@ -140,7 +138,8 @@ def authorize() -> ResponseReturnValue:
 @oauth.require_oauth("profile")
 def me() -> Response:
     """A protected resource (RFC 6750, RFC 9728): who the token speaks for, and which API it is for (RFC 8707)."""
-    assert current_token is not None
+    if current_token is None:  # require_oauth lets no request without a token through
+        raise RuntimeError("require_oauth sets current_token")
     body: dict[str, object] = {
         "user_id": current_token.user_id,
         "client_id": current_token.client_id,

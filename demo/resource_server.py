@@ -78,7 +78,7 @@ def _register(registration_endpoint: str) -> tuple[str, str]:
     request = urllib.request.Request(  # noqa: S310 - the operator's issuer
         registration_endpoint, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 - the registration endpoint of the operator's issuer
         client = json.loads(response.read())
     return client["client_id"], client["client_secret"]
 

@@ -271,6 +271,8 @@ class Proauth2:
         app.register_blueprint(views.create_blueprint(server))
         if conf.endpoints_before_flask:
             app.wsgi_app = views.EndpointsFirst(app.wsgi_app, server)  # type: ignore[method-assign]
+        else:  # TRACE, PROPFIND...: the endpoint's JSON 405, not Flask's HTML one
+            app.wsgi_app = views.UnlistedMethods(app.wsgi_app, server)  # type: ignore[method-assign]
         app.teardown_appcontext(state.close)
         app.register_error_handler(TemporarilyUnavailable, error_response)
         app.register_error_handler(StorageUnavailable, _storage_unavailable)

@@ -69,6 +69,27 @@ class EndpointsFirst:
         return endpoint(environ, start_response)
 
 
+class UnlistedMethods:
+    """WSGI middleware sending a request whose method no route lists (``TRACE``, ``PROPFIND``...) to its endpoint.
+
+    Flask would answer it with its own HTML 405 and an ``Allow`` header naming
+    every method of the rules; the endpoint answers the JSON 405 (RFC 6749
+    §5.2) with its own ``Allow``, as a bare WSGI deployment does. Every other
+    request goes through Flask.
+    """
+
+    def __init__(self, app: WSGIApplication, server: AuthorizationServer) -> None:
+        self.app = app
+        self.routes = server.routes
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if str(environ.get("REQUEST_METHOD", "")).upper() not in _METHODS:
+            endpoint = self.routes.get(environ.get("PATH_INFO", ""))
+            if endpoint is not None:
+                return endpoint(environ, start_response)
+        return self.app(environ, start_response)
+
+
 def create_blueprint(server: AuthorizationServer) -> Blueprint:
     """A blueprint mounting every route of one app's ``server``."""
     # Its template folder holds proauth2/error.html; an app's own templates/proauth2/error.html wins.

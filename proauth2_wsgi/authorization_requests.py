@@ -130,7 +130,8 @@ class AuthorizationRequests:
         if client_id is None:
             raise InvalidRequest("client_id is required")
         request_uri = params.get("request_uri")
-        assert request_uri is not None  # validate() saw it
+        if request_uri is None:  # validate() saw it
+            raise InvalidRequest("request_uri is required")
         pushed_params, key = self.pushed.resolve(client_id, request_uri)
         return self._validate(pushed_params, pushed=key)
 

@@ -185,7 +185,8 @@ class Clients:
             fields["metadata"] = method.checked_metadata(self._checked_metadata({**client.metadata, **metadata}))
         self._records.update_client(client.client_id, fields)
         updated = self._registered(client.client_id)
-        assert updated is not None  # just written
+        if updated is None:  # deleted meanwhile
+            raise InvalidClient("no such client")
         return updated
 
     def rotate_secret(self, client_id: str) -> ClientCredentials:

@@ -373,9 +373,12 @@ class DeviceFlow:
             "acr": login.acr,
             "amr": list(login.amr),
         }
-        if not self._records.update_device_code(record["device_code_hash"], _UNDECIDED, approved):
-            raise InvalidUserCode()  # decided by another request meanwhile
-        self._records.remember_consent(client.client_id, login.user_id, frozenset(record["scopes"]), now)
+        # One transaction: an outage (503) leaves the code undecided, so the user's retry approves it, rather than
+        # an approval stored behind a 503 that the retry then calls an invalid code.
+        with self._records.atomic():
+            if not self._records.update_device_code(record["device_code_hash"], _UNDECIDED, approved):
+                raise InvalidUserCode()  # decided by another request meanwhile
+            self._records.remember_consent(client.client_id, login.user_id, frozenset(record["scopes"]), now)
         return self._shown(record, client)
 
     def deny(self, user_code: object, session: str | None) -> DeviceRequest:

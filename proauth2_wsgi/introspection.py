@@ -28,7 +28,7 @@ def introspect_token(
     """The RFC 7662 §2.2 response for ``token`` at time ``now``."""
     if not looks_like_token(token, MAX_ACCESS_TOKEN_LENGTH):  # a JWT access token is longer than a secret
         return dict(_INACTIVE)
-    found = records.find_token(hash_secret(token), refresh_first=token_type_hint == "refresh_token")
+    found = records.find_token(hash_secret(token), refresh_first=token_type_hint == "refresh_token")  # noqa: S105 - a hint
     if found is None:
         return dict(_INACTIVE)
     kind, record = found

@@ -18,6 +18,11 @@ or PEM files), and are then never stored. ``kid`` is the key's RFC 7638
 thumbprint. Each process keeps its copy of the set for
 :data:`KEY_CACHE_SECONDS`: another worker's rotation reaches it within that
 time, well before the key it promoted could have been unpublished anywhere.
+While a ``current`` key is younger than that (the first keys, or a retired
+signer's replacement: made current at once, never published as ``next``),
+every process reads the keys again whenever it publishes them (the JWK set,
+verification) instead: workers starting together may each make first keys,
+and each must publish all of them, whichever it signs with.
 """
 
 from __future__ import annotations
@@ -89,7 +94,8 @@ class KeySet:
         self._now = now
         self._configured = _configured_keys(settings.signing_keys)
         self._opened: dict[str, Any] = {}  # kid -> joserfc key: a sealed key is opened once per process
-        self._cache: tuple[float, list[SigningKey]] | None = None
+        # (read at, keys, whether a current key is too young for the copy to be published)
+        self._cache: tuple[float, list[SigningKey], bool] | None = None
         self._rendered: tuple[tuple[tuple[str, str], ...], dict[str, Any]] | None = None
         self._lock = threading.Lock()
 
@@ -108,7 +114,9 @@ class KeySet:
         if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
         keys = sorted((self._from_record(record) for record in self._records.keys()), key=_newest_first)
-        self._cache = (time.monotonic(), keys)
+        young = self._now() - KEY_CACHE_SECONDS
+        settling = any(key.state == _CURRENT and key.created_at > young for key in keys)
+        self._cache = (time.monotonic(), keys, settling)
         return keys
 
     def forget(self) -> None:
@@ -120,7 +128,12 @@ class KeySet:
 
         The first keys are made when the set is first asked for, so that a
         client that fetches it early already holds the key that will sign.
+        While a current key is young, the keys are read again: another
+        process may have made its own first keys at the same moment.
         """
+        cached = self._cache
+        if cached is not None and cached[2]:
+            self.forget()
         keys = self.keys()
         if not keys and not self._configured and self._settings.key_secret is not None:
             self.ensure()
@@ -215,18 +228,8 @@ class KeySet:
             self.forget()
             keys = self.keys()
             for alg in self._settings.signing_algorithms:
-                if alg in fresh:
-                    continue
-                for key in keys:
-                    if key.alg == alg and key.state == _CURRENT:
-                        self._records.change_key_state(key.kid, _CURRENT, {"state": _RETIRED, "retired_at": now})
-                # The oldest waiting key has been published longest (a concurrent start may have made two).
-                upcoming = sorted((key for key in keys if key.alg == alg and key.state == _NEXT), key=_oldest_first)
-                if upcoming:
-                    self._records.change_key_state(upcoming[0].kid, _NEXT, {"state": _CURRENT, "activated_at": now})
-                else:
-                    self._make(alg, _CURRENT)
-                self._make(alg, _NEXT)
+                if alg not in fresh:
+                    self._step(alg, keys, now)
             cutoff = now - self._settings.key_grace_period
             for key in keys:
                 if key.state == _RETIRED and (key.retired_at or 0) <= cutoff:
@@ -235,7 +238,12 @@ class KeySet:
         return self.keys()
 
     def retire(self, kid: str) -> SigningKey:
-        """Retire one key now (it stays published for the grace period); a retired current key is replaced."""
+        """Retire one key now (it stays published for the grace period).
+
+        A current key's algorithm steps on as in :meth:`rotate` (its next key,
+        published already, signs; a new next key is made); a next key is
+        replaced by a new one.
+        """
         self._require_storage()
         key = next((key for key in self.keys() if key.kid == kid), None)
         if key is None:
@@ -245,15 +253,34 @@ class KeySet:
             raise KeyManagementError(f"no key {kid!r}")
         if key.state == _RETIRED:
             raise KeyManagementError(f"key {kid!r} is retired already")
-        self._records.change_key_state(key.kid, key.state, {"state": _RETIRED, "retired_at": self._now()})
-        self.forget()
         if key.state == _CURRENT:
-            self.ensure()  # the algorithm must keep a current key: its next one is not promoted early
+            # Its algorithm steps on: the next key, which every worker and client already publishes, signs.
+            with self._lock:
+                self.forget()
+                self._step(key.alg, self.keys(), self._now())
+        else:
+            self._records.change_key_state(key.kid, key.state, {"state": _RETIRED, "retired_at": self._now()})
+        self.forget()
+        self.ensure()  # a retired next key is replaced
         return next(k for k in self.keys() if k.kid == kid)
+
+    def _step(self, alg: str, keys: list[SigningKey], now: int) -> None:
+        """Move one algorithm's keys on: current -> retired, the oldest next -> current, a new next key."""
+        for key in keys:
+            if key.alg == alg and key.state == _CURRENT:
+                self._records.change_key_state(key.kid, _CURRENT, {"state": _RETIRED, "retired_at": now})
+        # The oldest waiting key has been published longest (a concurrent start may have made two).
+        upcoming = sorted((key for key in keys if key.alg == alg and key.state == _NEXT), key=_oldest_first)
+        if upcoming:
+            self._records.change_key_state(upcoming[0].kid, _NEXT, {"state": _CURRENT, "activated_at": now})
+        else:
+            self._make(alg, _CURRENT)
+        self._make(alg, _NEXT)
 
     def _make(self, alg: str, state: str) -> SigningKey:
         secret = self._settings.key_secret
-        assert secret is not None  # _require_storage
+        if secret is None:  # _require_storage saw to it
+            raise KeyManagementError("no key_secret: signing keys are only made encrypted (set key_secret)")
         key = _KEY_MAKERS[alg]()
         kid = key.thumbprint()
         now = self._now()

@@ -68,7 +68,7 @@ CLIENT_ID = "proauth2.client_id"
 #: environ key: the token's scopes, a ``frozenset[str]``
 SCOPES = "proauth2.scopes"
 #: environ key: the validated :class:`~proauth2_wsgi.models.AccessToken` (with its expiry)
-TOKEN = "proauth2.token"
+TOKEN = "proauth2.token"  # noqa: S105 - an environ key
 
 #: largest form body read for an ``access_token`` parameter (RFC 6750 §2.2)
 MAX_FORM_BODY = 64 * 1024

@@ -91,7 +91,7 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # Error descriptions stay inside the RFC 6749 §5.2 charset (no "§"), so they reach clients unaltered.
 _MALFORMED_HEADER = "the Authorization header is not 'Bearer' or 'DPoP' followed by one token (RFC 6750 section 2.1)"
 _NO_TOKEN_BODY = {"error_description": "this resource needs an access token (RFC 6750 section 2.1)"}
-_INVALID_TOKEN = "the access token is invalid, expired or revoked"
+_INVALID_TOKEN = "the access token is invalid, expired or revoked"  # noqa: S105 - an error message
 #: most distinct refusals kept rendered (descriptions come from code, so few exist)
 _RENDERED_LIMIT = 256
 _LOG = logging.getLogger("proauth2.protector")
@@ -334,7 +334,8 @@ class Protector:
         """RFC 9449 §7.1: the request's DPoP proof, for this request and this token (``ath``)."""
         from .dpop import proof_value
 
-        assert self.dpop is not None
+        if self.dpop is None:  # only called for the DPoP scheme, which needs the checker
+            raise RuntimeError("a DPoP token without a DPoP checker")
         value = proof_value(request.headers)
         if value is None:
             raise InvalidDPoPProof("a DPoP-bound access token needs a DPoP proof (RFC 9449 section 7.1)")
@@ -455,8 +456,7 @@ class Protector:
         scheme = scheme if scheme in self.schemes else self.schemes[0]
         for accepted in self.schemes:
             extra = self.challenge
-            if accepted == DPOP:
-                assert self.dpop is not None
+            if accepted == DPOP and self.dpop is not None:  # the DPoP scheme is accepted only with its checker
                 extra = {**extra, "algs": " ".join(self.dpop.algorithms)}
             parts.append(challenge(accepted, self.realm, error if accepted == scheme else None, extra))
         return ", ".join(parts)

@@ -81,7 +81,7 @@ DPOP_NONCE_REQUIRED = "dpop_nonce_required"
 #: rows deleted per statement by :meth:`Proauth2.purge_expired`
 PURGE_BATCH_SIZE = 1000
 
-_INVALID_TOKEN = "the access token is invalid, expired or revoked"
+_INVALID_TOKEN = "the access token is invalid, expired or revoked"  # noqa: S105 - an error message
 
 
 class Proauth2:
@@ -552,9 +552,8 @@ class Proauth2:
         client was registered with ``dpop_nonce_required`` (§8).
         """
         value = proof_value(http.headers) if http is not None else None
-        if value is None:
+        if value is None or http is None:
             return None
-        assert http is not None
         checker = self._nonced_dpop if client.metadata.get(DPOP_NONCE_REQUIRED) is True else self.dpop
         proof = checker.verify(value, method=http.method, urls=(http.url,))
         checker.remember(proof)

@@ -321,15 +321,16 @@ class Records:
                 self.store.update("consents", {"consent_id": key}, {"scopes": merged, "updated_at": now})
                 return
             try:
-                self.store.store(
-                    "consents",
-                    consent_id=key,
-                    client_id=client_id,
-                    user_id=user_id,
-                    scopes=scopes,
-                    created_at=now,
-                    updated_at=now,
-                )
+                with self.store.atomic():  # a savepoint inside a transaction: a duplicate aborts it on PostgreSQL
+                    self.store.store(
+                        "consents",
+                        consent_id=key,
+                        client_id=client_id,
+                        user_id=user_id,
+                        scopes=scopes,
+                        created_at=now,
+                        updated_at=now,
+                    )
                 return
             except DuplicateKey:
                 continue

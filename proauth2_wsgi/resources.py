@@ -60,7 +60,7 @@ class Resource:
 
     identifier: str
     scopes: frozenset[str] = frozenset()
-    token_format: str = "opaque"
+    token_format: str = "opaque"  # noqa: S105 - a format's name
     access_token_lifetime: int | None = None
     #: the JWS algorithm of its JWT access tokens (RFC 9068 §4 requires RS256 support)
     signing_alg: str = "RS256"
@@ -190,7 +190,7 @@ class Audiences:
                 continue
             if resource.access_token_lifetime is not None:
                 lifetimes.append(resource.access_token_lifetime)
-            elif resource.token_format == "jwt":
+            elif resource.token_format == "jwt":  # noqa: S105 - a format's name
                 lifetimes.append(DEFAULT_JWT_LIFETIME)
         return min(lifetimes)
 
@@ -206,6 +206,6 @@ class Audiences:
         """The JWS algorithm of a JWT access token for ``audience``: its first JWT resource's."""
         for identifier in audience:
             resource = self._resources.get(identifier)
-            if resource is not None and resource.token_format == "jwt":
+            if resource is not None and resource.token_format == "jwt":  # noqa: S105 - a format's name
                 return resource.signing_alg
         return "RS256"

@@ -26,7 +26,7 @@ def revoke_token(
     if not looks_like_token(token, MAX_ACCESS_TOKEN_LENGTH):  # a JWT access token is longer than a secret
         return
     token_hash = hash_secret(token)
-    found = records.find_token(token_hash, refresh_first=token_type_hint == "refresh_token")
+    found = records.find_token(token_hash, refresh_first=token_type_hint == "refresh_token")  # noqa: S105 - a hint
     if found is None:
         return
     kind, record = found

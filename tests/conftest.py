@@ -16,6 +16,9 @@ from proauth2_wsgi import Proauth2, Settings
 from proauth2_wsgi.stores import SCHEMA, PeeweeDataStore
 from tests.databases import BACKENDS, fresh_database
 
+# every log record of the run checked for the secrets the run made (tests/log_capture.py)
+pytest_plugins = ["tests.log_capture"]
+
 
 class FakeClock:
     """A clock tests move by hand, so nothing ever sleeps."""

@@ -28,7 +28,7 @@ __all__ = ["COMMANDS"]
 
 Command = Callable[[Proauth2, argparse.Namespace, Console], None]
 
-_SECRET_NOTICE = "Store the secret now: only its hash is kept, so it cannot be shown again."
+_SECRET_NOTICE = "Store the secret now: only its hash is kept, so it cannot be shown again."  # noqa: S105 - a notice
 
 
 def _client(provider: Proauth2, client_id: str) -> Client:
@@ -200,7 +200,7 @@ def delete_client(provider: Proauth2, args: argparse.Namespace, console: Console
 def revoke(provider: Proauth2, args: argparse.Namespace, console: Console) -> None:
     """Revoke one token (read from standard input), or every token of a user or of a client."""
     if args.token is not None:
-        if args.token != "-":
+        if args.token != "-":  # noqa: S105 - '-' is stdin
             raise Refused("a token on the command line is seen by ps and shell history: use --token - and pipe it in")
         token = console.secret("Token (not echoed): ")
         if not provider.introspect_token(token)["active"]:

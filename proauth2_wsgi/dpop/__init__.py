@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .checker import DPoPChecker as DPoPChecker
 from .client import DPoPKey as DPoPKey
+from .nonces import DEFAULT_NONCE_LEEWAY as DEFAULT_NONCE_LEEWAY
 from .nonces import DEFAULT_NONCE_WINDOW as DEFAULT_NONCE_WINDOW
 from .nonces import MIN_SECRET_LENGTH as MIN_SECRET_LENGTH
 from .nonces import DPoPNonces as DPoPNonces
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_ALGORITHMS",
     "DEFAULT_LEEWAY",
     "DEFAULT_MAX_AGE",
+    "DEFAULT_NONCE_LEEWAY",
     "DEFAULT_NONCE_WINDOW",
     "DEFAULT_REPLAY_CACHE_SIZE",
     "MAX_JTI_LENGTH",

@@ -5,7 +5,10 @@ cannot be made ahead of time. Here a nonce names a window of time and is
 authenticated with a secret: no nonce is stored, and every worker holding the
 same secret makes and accepts the same nonces. A nonce is current for one
 window (:data:`DEFAULT_NONCE_WINDOW`) and still accepted in the next, so a
-client that just received one is not refused at the window's edge.
+client that just received one is not refused at the window's edge. A worker
+whose clock runs up to :data:`DEFAULT_NONCE_LEEWAY` seconds behind another's
+accepts the nonce that one gave at the start of a new window too (the proofs'
+own ``iat`` leeway): machines' clocks are never quite equal.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from collections.abc import Callable
 
 from ..errors import UseDPoPNonce
 
-__all__ = ["DEFAULT_NONCE_WINDOW", "MIN_SECRET_LENGTH", "DPoPNonces"]
+__all__ = ["DEFAULT_NONCE_LEEWAY", "DEFAULT_NONCE_WINDOW", "MIN_SECRET_LENGTH", "DPoPNonces"]
 
 #: seconds a nonce is current; the previous window's nonce is still accepted
 DEFAULT_NONCE_WINDOW = 300
+#: seconds before its window starts that a nonce is accepted: another worker's clock may be that far ahead
+DEFAULT_NONCE_LEEWAY = 30
 #: bytes of secret at least (RFC 2104 section 3: no shorter than the hash's output)
 MIN_SECRET_LENGTH = 32
 
@@ -38,18 +43,29 @@ class DPoPNonces:
 
     :param secret: at least :data:`MIN_SECRET_LENGTH` random bytes, the same in every worker.
     :param window: seconds each nonce is current.
+    :param leeway: seconds before its window starts that a nonce is accepted
+        (a worker whose clock is ahead gave it); at most ``window - 1``.
     :param clock: the time in seconds since the epoch.
     """
 
     def __init__(
-        self, secret: bytes, *, window: int = DEFAULT_NONCE_WINDOW, clock: Callable[[], float] = time.time
+        self,
+        secret: bytes,
+        *,
+        window: int = DEFAULT_NONCE_WINDOW,
+        leeway: int = DEFAULT_NONCE_LEEWAY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"secret: at least {MIN_SECRET_LENGTH} random bytes")
         if window < 1:
             raise ValueError("window must be at least 1 second")
+        if leeway < 0:
+            raise ValueError("leeway must be at least 0 seconds")
         self._secret = secret
         self.window = window
+        #: seconds before its window that a nonce is accepted (less than a window)
+        self.leeway = min(leeway, window - 1)
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -62,16 +78,21 @@ class DPoPNonces:
     def check(self, nonce: str | None) -> None:
         """Nothing when ``nonce`` is the current or the previous window's nonce; else :class:`UseDPoPNonce`.
 
-        The error carries the current nonce, for the client to retry with
-        (RFC 9449 section 8).
+        Within ``leeway`` seconds of the next window's start, that window's
+        nonce is accepted too. The error carries the current nonce, for the
+        client to retry with (RFC 9449 section 8).
         """
-        index = self._index()
+        now = self._clock()
+        index = int(now // self.window)
         current = self._nonce(index)
         if nonce is None:
             raise UseDPoPNonce(current, "the DPoP proof must carry the server's nonce")
+        upcoming = int((now + self.leeway) // self.window)
         # compare_digest compares only ASCII strings; a nonce of other characters is no nonce of ours.
         accepted = nonce.isascii() and (
-            hmac.compare_digest(nonce, current) | hmac.compare_digest(nonce, self._nonce(index - 1))
+            hmac.compare_digest(nonce, current)
+            | hmac.compare_digest(nonce, self._nonce(index - 1))
+            | (upcoming != index and hmac.compare_digest(nonce, self._nonce(upcoming)))
         )
         if not accepted:
             raise UseDPoPNonce(current, "the DPoP nonce is stale or invalid")

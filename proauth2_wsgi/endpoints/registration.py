@@ -101,7 +101,8 @@ class RegistrationEndpoint(Endpoint):
             metadata=metadata,
         )
         client = self.provider.get_client(credentials.client_id)
-        assert client is not None  # just stored
+        if client is None:  # just stored: deleted meanwhile
+            raise InvalidClientMetadata("the client was deleted while it was registered")
         return json_response(registration_response(client, credentials), status=201)
 
     def _check_initial_access_token(self, request: Request) -> None:

@@ -28,6 +28,7 @@ from ..errors import Proauth2Error
 from ..oidc.discovery import WELL_KNOWN_PATH as OPENID_WELL_KNOWN_PATH
 from ..protected_resource import ResourceMetadataEndpoint
 from ..responses import error_response
+from ..uris import validate_web_url
 from .base import Endpoint
 from .device_authorization import DeviceAuthorizationEndpoint
 from .introspection import IntrospectionEndpoint
@@ -74,7 +75,9 @@ class AuthorizationServer:
     """A WSGI app dispatching to the provider's endpoints and its metadata document.
 
     ``authorization_endpoint`` is the host app's own authorization URL,
-    advertised in the metadata (absolute, or a path below the issuer).
+    advertised in the metadata (absolute, or a path below the issuer; never
+    with a fragment, and https unless on loopback: RFC 6749 §3.1, OAuth 2.1
+    §1.5, §3.1; ``end_session_endpoint`` likewise).
     Registration (RFC 7591) is off by default; with ``registration=True`` it
     is open unless ``initial_access_token`` is given. ``app`` answers every
     other path (your application, behind a ``BearerTokenMiddleware``), so one
@@ -106,6 +109,13 @@ class AuthorizationServer:
         ):
             if value and not value.startswith(("/", "https://", "http://")):
                 raise ValueError(f"{name} must be an absolute URL or a path starting with '/'")
+            if value and "#" in value:  # RFC 6749 §3.1, OAuth 2.1 §3.1
+                raise ValueError(f"{name} must not have a fragment")
+            if value and "://" in value:  # OAuth 2.1 §1.5: https, http on loopback only
+                try:
+                    validate_web_url(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name} {exc}") from None
         for endpoint in default_endpoints(
             provider, registration=registration, initial_access_token=initial_access_token
         ):

@@ -42,7 +42,8 @@ class UserInfoEndpoint(Endpoint):
         resource = resource_request(request.environ)
         resource.public_url = self.url  # a DPoP proof names the URL the client knows (behind a proxy)
         outcome = self.protector.authenticate(resource, frozenset({"openid"}))
-        assert outcome is not None  # the protector is not optional: no token is a refusal
+        if outcome is None:  # the protector is not optional: no token is a refusal
+            raise RuntimeError("the userinfo endpoint's protector must refuse a request without a token")
         if isinstance(outcome, Refusal):
             return Response(outcome.body, outcome.status, list(outcome.headers))
         try:

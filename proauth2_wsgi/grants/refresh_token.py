@@ -23,7 +23,7 @@ from .base import Grant, GrantContext, TokenRequest, presented_secret
 if TYPE_CHECKING:
     from ..stores.base import Record
 
-_BAD_TOKEN = "the refresh token is invalid, expired or revoked"
+_BAD_TOKEN = "the refresh token is invalid, expired or revoked"  # noqa: S105 - an error message
 
 
 class RefreshTokenGrant(Grant):

@@ -289,7 +289,10 @@ class PeeweeDataStore(DataStore):
         except peewee.IntegrityError:
             raise DuplicateKey("a record with this key already exists") from None
         except (peewee.PeeweeException, pool.MaxConnectionsExceeded, OSError) as exc:
-            raise self._unavailable(exc) from None
+            first = _first_failure(exc)
+            if isinstance(first, StorageUnavailable):
+                raise first from None
+            raise self._unavailable(first) from None
 
     # -- schema -----------------------------------------------------------------
 
@@ -409,7 +412,7 @@ class PeeweeDataStore(DataStore):
             open_quote, close_quote = self._db.quote
             columns = ", ".join(f"{open_quote}{name}{close_quote}" for name in _COLUMNS[table])
             placeholders = ", ".join([self._db.param] * len(_COLUMNS[table]))
-            sql = f"INSERT INTO {open_quote}{table_name(table)}{close_quote} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            sql = f"INSERT INTO {open_quote}{table_name(table)}{close_quote} ({columns}) VALUES ({placeholders})"  # noqa: S608 - SCHEMA's names
             self._insert_sql[table] = sql
         specs = SCHEMA[table].fields
         params = [_to_db(specs[name], record[name]) for name in _COLUMNS[table]]
@@ -428,7 +431,7 @@ class PeeweeDataStore(DataStore):
                 f"{open_quote}{name}{close_quote} " + ("IS NULL" if value is None else f"= {param}")
                 for name, value in where.items()
             )
-            sql = f"UPDATE {open_quote}{table_name(table)}{close_quote} SET {sets} WHERE {conditions}"  # noqa: S608
+            sql = f"UPDATE {open_quote}{table_name(table)}{close_quote} SET {sets} WHERE {conditions}"  # noqa: S608 - SCHEMA's names
             self._update_sql[shape] = sql
         specs = SCHEMA[table].fields
         params = [_to_db(specs[name], value) for name, value in values.items()]
@@ -445,7 +448,7 @@ class PeeweeDataStore(DataStore):
         key = getattr(model, SCHEMA[table].key)
         if self.engine == "mysql":  # MySQL refuses LIMIT inside IN (...) but has DELETE ... LIMIT
             # the table name comes from SCHEMA, never from outside
-            sql = f"DELETE FROM {model._meta.table_name} WHERE expires_at < %s LIMIT %s"  # noqa: S608
+            sql = f"DELETE FROM {model._meta.table_name} WHERE expires_at < %s LIMIT %s"  # noqa: S608 - SCHEMA's names
             return self._run(lambda: int(self._db.execute_sql(sql, (before, limit)).rowcount))
         batch = model.select(key).where(model.expires_at < before).limit(limit)
         query = model.delete().where(key.in_(batch))
@@ -471,6 +474,25 @@ class PeeweeDataStore(DataStore):
             if value is not None:
                 row[name] = convert(value)
         return row
+
+
+def _first_failure(exc: BaseException) -> BaseException:
+    """What failed first, of the storage errors that led to ``exc``: the news for the operator.
+
+    A ROLLBACK refused after a failed COMMIT or statement (SQLite rolls a
+    transaction back by itself on a full disk, so its ROLLBACK finds "no
+    transaction is active") raises while the first error is handled: that one
+    is in the exception's context, behind the driver's own error (at most two
+    hops per failure).
+    """
+    first, earlier = exc, exc.__context__
+    for _ in range(4):
+        if earlier is None:
+            break
+        if isinstance(earlier, (peewee.PeeweeException, StorageUnavailable)):
+            first = earlier
+        earlier = earlier.__context__
+    return first
 
 
 def _to_db(spec: Field, value: Any) -> Any:

@@ -48,7 +48,7 @@ def fetch_json(
     if form is not None:
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the operator's URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the operator's URL, http(s) only
             status, body = response.status, response.read(max_bytes + 1)
     except urllib.error.HTTPError as error:
         status, body = error.code, error.read(max_bytes + 1)

@@ -104,7 +104,7 @@ class IntrospectionValidator:
         if not answer["active"] or token_type not in ("bearer", "dpop"):
             raise InvalidToken(_INVALID)
         jkt = bound_key(answer, _INVALID)
-        if token_type == "dpop" and jkt is None:  # RFC 9449 §6.2: a DPoP token says which key
+        if token_type == "dpop" and jkt is None:  # noqa: S105 - a token type; RFC 9449 §6.2: a DPoP token says which key
             raise InvalidToken(_INVALID)
         if self.issuer is not None and answer.get("iss", self.issuer) != self.issuer:
             raise InvalidToken(_INVALID)

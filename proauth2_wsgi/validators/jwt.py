@@ -131,8 +131,9 @@ class JWTValidator:
             raise InvalidToken(_INVALID)
         if self.jwks is not None:
             key = self.jwks.key(kid)
+        elif self._static is None:  # __init__ takes jwks or static keys
+            raise InvalidToken(_INVALID)
         else:
-            assert self._static is not None
             key = next((key for key in self._static.keys if key.kid == kid), None)
             if key is None and kid is None and len(self._static.keys) == 1:
                 key = self._static.keys[0]

@@ -9,15 +9,9 @@ forgets a proof only once its ``iat`` refuses it anyway.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +27,7 @@ from proauth2_wsgi.stores import PeeweeDataStore
 from tests.conftest import FakeClock
 from tests.dpop.gunicorn_app import SCOPES, WORKER_PID
 from tests.dpop.proofs import HTU, make_proof, new_key
-from tests.http_server import free_port
+from tests.gunicorn import running_gunicorn
 
 pytestmark = pytest.mark.backends
 
@@ -64,60 +58,13 @@ def at_once(send: Callable[[], T], cleanup: Callable[[], None] = lambda: None) -
         return list(pool.map(run, range(BURST)))
 
 
-@contextmanager
-def running_gunicorn(database_url: str) -> Iterator[str]:
-    """gunicorn with 2 forked workers of 4 threads each serving :mod:`tests.dpop.gunicorn_app`, preloaded."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--preload",
-            "--graceful-timeout",  # a worker stuck on its way out (a known gunicorn hang) is killed after it
-            "3",
-            "--log-level",
-            "warning",
-            f"tests.dpop.gunicorn_app:build({database_url!r})",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: the master and its workers, ended together below
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base_url}/whoami", timeout=1).close()  # a 401 will do: it is up
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()}") from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGINT)  # quick shutdown: the workers are idle
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        process.stderr.close()  # type: ignore[union-attr]
-
-
 @pytest.fixture
 def gunicorn(database_url: str, store: PeeweeDataStore) -> Iterator[str]:
     """The base URL of gunicorn on the backend's database (migrated by ``store``, emptied after)."""
-    with running_gunicorn(database_url) as base_url:
-        yield base_url
+    with running_gunicorn(
+        f"tests.dpop.gunicorn_app:build({database_url!r})", threads=4, ready_path="/whoami"
+    ) as server:
+        yield server.base_url
 
 
 def service(provider: Proauth2) -> tuple[str, str]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +11,8 @@ import requests
 from werkzeug.test import Client
 
 from proauth2_wsgi import Proauth2
-from tests.http_server import free_port, serve
+from tests.gunicorn import running_gunicorn
+from tests.http_server import serve
 from tests.middleware.conftest import NO_TOKEN_BODY, Tokens, bearer, with_dpop
 from tests.middleware.frameworks import FRAMEWORKS, build
 
@@ -51,51 +48,17 @@ def test_threaded_server_on_loopback(provider: Proauth2, tokens: Tokens) -> None
 
 
 @contextmanager
-def running_gunicorn(database_url: str) -> Iterator[str]:
-    """gunicorn with 2 forked workers of 4 threads each, the app preloaded (so forked) from the master."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--preload",
-            "--log-level",
-            "warning",
-            "tests.middleware.server_app:application",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PROAUTH2_TEST_DB_URL": database_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base_url}/bare/whoami", timeout=1).close()
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()}") from None  # type: ignore[union-attr]
-                time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()  # type: ignore[union-attr]
+def serving(database_url: str) -> Iterator[str]:
+    """gunicorn with 2 forked workers of 4 threads each, :mod:`tests.middleware.server_app` preloaded in the master."""
+    environment = {"PROAUTH2_TEST_DB_URL": database_url}
+    app = "tests.middleware.server_app:application"
+    with running_gunicorn(app, threads=4, ready_path="/bare/whoami", env=environment) as server:
+        yield server.base_url
 
 
 @pytest.fixture
 def gunicorn(database_url: str, provider: Proauth2) -> Iterator[str]:
-    with running_gunicorn(database_url) as base_url:
+    with serving(database_url) as base_url:
         yield base_url
 
 
@@ -109,7 +72,7 @@ def test_gunicorn_workers_boot_while_the_database_is_missing_and_recover_when_it
     """Nothing connects at start-up: the workers boot, answer 503 meanwhile, and serve once the database exists."""
     database = tmp_path / "not-yet" / "proauth2.db"
     url = f"sqlite:///{database}"
-    with running_gunicorn(url) as base_url:
+    with serving(url) as base_url:
         down = requests.get(f"{base_url}/bare/whoami", headers=bearer("A" * 43), timeout=10)
         assert (down.status_code, down.headers["Retry-After"], down.json()["error"]) == (
             503,

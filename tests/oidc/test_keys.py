@@ -96,10 +96,17 @@ def test_a_retired_key_is_dropped_after_its_grace_period(provider: Proauth2) -> 
 
 
 def test_retiring_a_current_key_keeps_a_signer(provider: Proauth2) -> None:
+    """The next key, published already (so in every worker's and client's JWK set), signs at once (RFC 7517 §4.5)."""
     provider.keys.ensure()
     current = provider.keys.signing_key("ES256")
+    waiting = next(key for key in provider.keys.keys() if key.alg == "ES256" and key.state == "next")
     provider.keys.retire(current.kid)
-    assert provider.keys.signing_key("ES256").kid != current.kid
+    assert provider.keys.signing_key("ES256").kid == waiting.kid
+    assert states(provider)["ES256"] == ["current", "next", "retired"]
+    replacement = next(key for key in provider.keys.keys() if key.alg == "ES256" and key.state == "next")
+    provider.keys.retire(replacement.kid)  # a next key is replaced, the signer stays
+    assert provider.keys.signing_key("ES256").kid == waiting.kid
+    assert states(provider)["ES256"] == ["current", "next", "retired", "retired"]
     with pytest.raises(KeyManagementError, match="retired already"):
         provider.keys.retire(current.kid)
     with pytest.raises(KeyManagementError, match="no key"):

@@ -1,0 +1,1 @@
+"""Faults under load: a multi-worker gunicorn on PostgreSQL, MariaDB and SQLite while the database fails."""
