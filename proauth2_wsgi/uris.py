@@ -35,6 +35,10 @@ def validate_redirect_uri(uri: str) -> str:
         raise ValueError("redirect URI must be a non-empty string of at most 2000 characters")
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in uri):
         raise ValueError("redirect URI must not contain spaces or control characters")
+    # RFC 3986 §2: a URI is ASCII, and "\" is none of its characters. Browsers read "\" as "/" (WHATWG URL):
+    # "http://evil.example\@127.0.0.1/cb" is loopback to urlsplit but plain http to evil.example in a browser.
+    if not uri.isascii() or "\\" in uri:
+        raise ValueError("redirect URI must be ASCII without backslashes (RFC 3986 §2)")
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError on a bad port

@@ -80,6 +80,11 @@ FRONT_CHANNEL = (
     "a device user code",
     "an ID token as id_token_hint",
 )
+# what a client's request parameters may hold that looks like a token: stored as sent, seen in the query log
+CLIENT_SENT_JWS = (
+    "an ID token as id_token_hint",
+    "a compact JWS with a signature (a DPoP proof, client assertion or JWT)",
+)
 # the ID token a relying party sends to the end-session endpoint in the URL (OIDC RP-Initiated Logout 1.0 §2)
 _ID_TOKEN_HINT = re.compile(r"id_token_hint=eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 #: how many secrets of other shapes (looked for as substrings of every record) are kept
@@ -252,6 +257,11 @@ def _excuse(logger: str, level: int, what: str) -> str | None:
         return f"in a third-party server's protocol trace ({logger}, DEBUG)"
     if _under(logger, ACCESS_LOGGERS) and what in FRONT_CHANNEL:
         return f"front-channel values in request lines ({logger})"
+    if logger == QUERY_LOGGER and what in CLIENT_SENT_JWS:
+        # A pushed or device request keeps its parameters as the client sent them (an id_token_hint, or a
+        # hostile input shaped like a JWS); credentials are never among them, and the dump tests prove that
+        # nothing minted or proving is stored.
+        return f"request parameters stored as the client sent them ({logger}, DEBUG)"
     return None
 
 
