@@ -24,8 +24,15 @@ from pathlib import Path
 from tests.databases import connect
 from tests.http_server import free_port
 
-#: where Debian's PostgreSQL 15 keeps its server programs (``PROAUTH2_PG_BINDIR`` overrides it)
-PG_BINDIR = Path(os.environ.get("PROAUTH2_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+
+def _debian_pg_bindir() -> Path:
+    """Where Debian keeps the newest installed PostgreSQL's server programs (``/usr/lib/postgresql/N/bin``)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name), reverse=True)
+    return found[0] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+#: the PostgreSQL server programs (``PROAUTH2_PG_BINDIR`` overrides Debian's newest)
+PG_BINDIR = Path(os.environ.get("PROAUTH2_PG_BINDIR") or _debian_pg_bindir())
 #: seconds a server gets to start or stop
 STARTUP_SECONDS = 60
 
