@@ -8,6 +8,8 @@ which must end it with exit status 0 and its "stopped" line.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -300,19 +302,37 @@ def page(chromium: Browser) -> Iterator[Page]:
         context.close()
 
 
+def npm_packages(directory: Path, timeout: float = 600) -> Path:
+    """``directory`` with the packages of its package-lock.json installed by ``npm ci``, once for all workers.
+
+    ``npm ci`` deletes ``node_modules`` before it installs, so two pytest
+    workers installing together would pull the packages from under each
+    other's scripts: the install runs under a file lock, and not again while
+    the lock file's digest stamped after the last install still matches.
+    Skips (or fails under ``PROAUTH2_REQUIRE_NODE=1``) without npm or the registry.
+    """
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        _skip_or_fail("node and npm are needed for the Node tests", "PROAUTH2_REQUIRE_NODE")
+    assert npm is not None
+    lock, stamp = directory / "package-lock.json", directory / "node_modules" / ".proauth2-installed"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    with (directory / ".npm-install.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == wanted:
+            return directory
+        command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        result = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=timeout, check=False)
+        if result.returncode != 0:  # most often: no route to the npm registry
+            _skip_or_fail(f"npm ci failed: {result.stderr.strip()[-500:]}", "PROAUTH2_REQUIRE_NODE")
+        stamp.write_text(wanted)
+    return directory
+
+
 @pytest.fixture(scope="session")
 def node_scripts() -> Path:
     """``tests/demo/node`` with its relying parties' libraries installed from npm; skips without ``node``/``npm``."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _skip_or_fail("node and npm are needed for the Node client test", "PROAUTH2_REQUIRE_NODE")
-    assert npm is not None
-    lock = NODE_DIR / "package-lock.json"
-    command = [npm, "ci" if lock.exists() else "install", "--no-audit", "--no-fund", "--loglevel=error"]
-    result = subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=300, check=False)
-    if result.returncode != 0:  # most often: no route to the npm registry
-        _skip_or_fail(f"{' '.join(command[1:2])} failed: {result.stderr.strip()[-500:]}", "PROAUTH2_REQUIRE_NODE")
-    return NODE_DIR
+    return npm_packages(NODE_DIR, timeout=300)
 
 
 def json_line(text: str) -> dict[str, Any]:

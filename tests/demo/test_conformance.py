@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import requests
 from tests.http_server import free_port
 
 from .browser_user import BrowserUser
-from .conftest import DemoServer, _skip_or_fail
+from .conftest import DemoServer, npm_packages
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -42,21 +41,7 @@ RUNNER_TIMEOUT = 120
 @pytest.fixture(scope="session")
 def conformance_runner() -> Path:
     """tests/conformance with its packages from npm: the runner, and Node 22 to run it with."""
-    npm = shutil.which("npm")
-    if npm is None:
-        _skip_or_fail("npm is needed for the MCP conformance runner", "PROAUTH2_REQUIRE_NODE")
-    assert npm is not None
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=RUNNER_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        _skip_or_fail(f"npm ci failed: {result.stderr.strip()[-500:]}", "PROAUTH2_REQUIRE_NODE")
-    return RUNNER_DIR
+    return npm_packages(RUNNER_DIR)
 
 
 def _public_client(http: requests.Session, demo: DemoServer, callback: str) -> str:
