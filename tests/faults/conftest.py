@@ -6,7 +6,7 @@ report and repeated in pytest's terminal summary, also from xdist workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,28 +15,27 @@ from tests.faults import report
 from tests.faults.servers import PrivateMariaDB, PrivatePostgres, PrivateServer, ServerUnavailable
 
 
-@pytest.fixture(scope="session")
-def private_postgres() -> Iterator[PrivateServer]:
-    """A PostgreSQL cluster of this session's own, which the tests may stop, restart and kill connections on."""
+def _private(make: Callable[[], PrivateServer], name: str) -> Iterator[PrivateServer]:
+    """A database server of this session's own (``make`` starts it), disposed of afterwards."""
     try:
-        server: PrivateServer = PrivatePostgres()
+        server = make()
     except ServerUnavailable as exc:
-        unavailable(f"private PostgreSQL server: {exc}")
+        unavailable(f"private {name} server: {exc}")
         return
     yield server
     server.dispose()
+
+
+@pytest.fixture(scope="session")
+def private_postgres() -> Iterator[PrivateServer]:
+    """A PostgreSQL cluster of this session's own, which the tests may stop, restart and kill connections on."""
+    yield from _private(PrivatePostgres, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def private_mariadb() -> Iterator[PrivateServer]:
     """A mariadbd of this session's own, which the tests may stop, restart and kill connections on."""
-    try:
-        server: PrivateServer = PrivateMariaDB()
-    except ServerUnavailable as exc:
-        unavailable(f"private MariaDB server: {exc}")
-        return
-    yield server
-    server.dispose()
+    yield from _private(PrivateMariaDB, "MariaDB")
 
 
 @pytest.fixture(autouse=True)

@@ -54,10 +54,8 @@ def _valid(world: World, *clients: ClientCredentials) -> st.SearchStrategy[str |
     return st.sampled_from([basic(client.client_id, client.client_secret or "") for client in clients])
 
 
-@pytest.mark.rfc("7009", "2.2.1")
-@given(data=st.data())
-def test_hostile_revocation_requests_rfc7009_2_2_1(world: World, data: st.DataObject) -> None:
-    path = "/oauth/revoke"
+def _token_request(world: World, data: st.DataObject, path: str) -> tuple[Hostile, list[str]]:
+    """A hostile request naming a token (RFC 7009 §2.1, RFC 7662 §2.1), and the real tokens it may name."""
     real = _real_tokens(world)
     hostile: Hostile = data.draw(
         form_requests(
@@ -68,23 +66,20 @@ def test_hostile_revocation_requests_rfc7009_2_2_1(world: World, data: st.DataOb
             valid_authorization=_valid(world, world.confidential, world.service),
         )
     )
+    return hostile, real
+
+
+@pytest.mark.rfc("7009", "2.2.1")
+@given(data=st.data())
+def test_hostile_revocation_requests_rfc7009_2_2_1(world: World, data: st.DataObject) -> None:
+    hostile, real = _token_request(world, data, "/oauth/revoke")
     exercise(world, "revocation", hostile, artifacts=real)
 
 
 @pytest.mark.rfc("7662", "2.3")
 @given(data=st.data())
 def test_hostile_introspection_requests_rfc7662_2_3(world: World, data: st.DataObject) -> None:
-    path = "/oauth/introspect"
-    real = _real_tokens(world)
-    hostile: Hostile = data.draw(
-        form_requests(
-            path,
-            _token_params(world, path),
-            {"token": real[0]},
-            client_authorizations(world),
-            valid_authorization=_valid(world, world.confidential, world.service),
-        )
-    )
+    hostile, _ = _token_request(world, data, "/oauth/introspect")
     exercise(world, "introspection", hostile, changes_nothing=True)
 
 
